@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/outflowhq/outflow/collector"
+	"github.com/outflowhq/outflow/collector/api"
+	"github.com/outflowhq/outflow/collector/notify"
+	"github.com/outflowhq/outflow/config"
+	"github.com/outflowhq/outflow/httpserver"
+)
+
+// collectorFlags are the collector's command-line overrides; demo reuses them.
+type collectorFlags struct {
+	dataDir, listen, natsListen, natsURL, alerts, webhook, slack *string
+}
+
+func (cf *collectorFlags) register(fs *flag.FlagSet) {
+	cf.dataDir = fs.String("data-dir", "", "where the embedded NATS server keeps streams and state")
+	cf.listen = fs.String("listen", "", "HTTP address for /metrics, /healthz and /api")
+	cf.natsListen = fs.String("nats-listen", "", "address the embedded NATS server listens on for sensors")
+	cf.natsURL = fs.String("nats", "", "external NATS URL (default: run the embedded server)")
+	cf.alerts = fs.String("alerts", "", "append alerts as JSON lines to FILE ('-': stdout)")
+	cf.webhook = fs.String("webhook", "", "POST each alert as JSON to URL")
+	cf.slack = fs.String("slack", "", "Slack incoming webhook URL")
+}
+
+func (cf *collectorFlags) apply(f *config.File, name string) {
+	c := &f.Collector
+	switch name {
+	case "data-dir":
+		c.DataDir = *cf.dataDir
+	case "listen":
+		c.Listen = *cf.listen
+	case "nats-listen":
+		c.NATS.Listen = *cf.natsListen
+	case "nats":
+		c.NATS.URL = *cf.natsURL
+	case "alerts":
+		c.Notify.JSONL = append(c.Notify.JSONL, notify.JSONLConfig{Name: "alerts-file", Path: *cf.alerts})
+	case "webhook":
+		c.Notify.Webhooks = append(c.Notify.Webhooks, notify.WebhookConfig{Name: "webhook-flag", URL: *cf.webhook})
+	case "slack":
+		c.Notify.Slack = append(c.Notify.Slack, notify.SlackConfig{Name: "slack-flag", URL: *cf.slack})
+	}
+}
+
+func runCollector(args []string) error {
+	fs := flag.NewFlagSet("collector", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	var cf collectorFlags
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := c.load(fs, cf.apply)
+	if err != nil {
+		return err
+	}
+	log, err := c.logger()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	col, srv, err := startCollector(ctx, &f.Collector, log)
+	if err != nil {
+		return err
+	}
+	log.Info("collector running", "nats", col.NATSURL(), "metrics", "http://"+srv.Addr()+"/metrics", "api", "http://"+srv.Addr()+"/api/v1/alerts")
+	err = col.Run(ctx)
+	return errors.Join(err, stopCollector(col, srv))
+}
+
+// startCollector starts the collector and its HTTP endpoint.
+func startCollector(ctx context.Context, cfg *config.Collector, log *slog.Logger) (*collector.Collector, *httpserver.Server, error) {
+	set := metrics.NewSet()
+	col, err := collector.New(ctx, *cfg, set, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	api.Register(mux, col, col.Ingest())
+	srv, err := httpserver.Start(cfg.Listen, set, nil, mux, log)
+	if err != nil {
+		_ = col.Close(context.Background())
+		return nil, nil, err
+	}
+	return col, srv, nil
+}
+
+// stopCollector stops in reverse order of start: HTTP, then the collector
+// (state saved, notifier queues drained for up to 30 s, NATS stopped).
+func stopCollector(col *collector.Collector, srv *httpserver.Server) error {
+	shutdownHTTP(srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return col.Close(ctx)
+}

@@ -1,0 +1,52 @@
+package alert
+
+import "time"
+
+// Severity orders alerts for routing and display.
+type Severity string
+
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// Alert is what the collector tells people: one internal host, what it sent
+// where, which detectors fired and why. It is written as one JSON object
+// (JSON-lines file, webhook body) and rendered for chat.
+type Alert struct {
+	// ID is stable for the same host, detectors and evidence window, so a
+	// replay of the same data yields the same ids.
+	ID          string    `json:"id"`
+	Host        string    `json:"host"`         // internal IP
+	Remotes     []string  `json:"remotes"`      // external IPs, most bytes first
+	RemoteNames []string  `json:"remote_names"` // names learned for those remotes (DNS, SNI, Host), same order, "" when unknown
+	Detectors   []string  `json:"detectors"`    // names of the detectors that fired, sorted
+	Start       time.Time `json:"start"`        // event time of the first evidence
+	End         time.Time `json:"end"`          // event time of the last evidence
+	BytesOut    uint64    `json:"bytes_out"`    // bytes the host sent in the evidence window
+	Score       float64   `json:"score"`        // 0..100, higher is more unusual
+	Severity    Severity  `json:"severity"`
+	Summary     string    `json:"summary"` // one sentence with the numbers and the baseline they broke
+	Evidence    []Evidence `json:"evidence"`
+	// Sensors that reported the flows behind the evidence.
+	Sensors []string `json:"sensors,omitempty"`
+}
+
+// Evidence is one detector's reason, with its numbers.
+type Evidence struct {
+	Detector string    `json:"detector"`
+	Remote   string    `json:"remote,omitempty"`
+	Name     string    `json:"remote_name,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	BytesOut uint64    `json:"bytes_out"`
+	// Baseline is what the value was compared with (bytes), 0 when the
+	// detector has no baseline (absolute thresholds).
+	Baseline  float64   `json:"baseline"`
+	Threshold float64   `json:"threshold"`
+	Score     float64   `json:"score"`
+	FirstSeen time.Time `json:"first_seen,omitzero"` // when the host first talked to Remote
+	Prevalence int      `json:"prevalence,omitempty"` // internal hosts that talked to Remote
+	Reason    string    `json:"reason"`              // one clause a human reads
+}

@@ -1,0 +1,224 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/outflowhq/outflow/collector/alert"
+	"github.com/outflowhq/outflow/collector/engine"
+	"github.com/outflowhq/outflow/collector/ingest"
+	"github.com/outflowhq/outflow/collector/notify"
+	"github.com/outflowhq/outflow/collector/state"
+	"github.com/outflowhq/outflow/config"
+	"github.com/outflowhq/outflow/transport"
+	"github.com/outflowhq/outflow/wire"
+)
+
+// Collector is a running collector.
+type Collector struct {
+	cfg    config.Collector
+	log    *slog.Logger
+	set    *metrics.Set
+	emb    *transport.Embedded
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	cons   *transport.Consumer
+	eng    *engine.Engine
+	disp   *notify.Dispatcher
+	in     *ingest.Ingest
+	recent *recent
+
+	alertsPublished, alertPublishFailed *metrics.Counter
+	lag                                 *metrics.Gauge
+}
+
+// New starts NATS (embedded unless cfg.NATS.URL is set), declares the
+// streams, restores state and builds the notifiers. Nothing is consumed
+// until Run.
+func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.Logger) (*Collector, error) {
+	c := &Collector{cfg: cfg, log: log, set: set, recent: &recent{max: cfg.RecentAlerts},
+		alertsPublished:    set.NewCounter("outflow_collector_alerts_published_total"),
+		alertPublishFailed: set.NewCounter("outflow_collector_alert_publish_failed_total"),
+		lag:                set.NewGauge("outflow_collector_consumer_lag_messages", nil),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			c.closeNATS()
+		}
+	}()
+	var err error
+	if cfg.NATS.URL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("collector data_dir: %w", err)
+		}
+		c.emb, err = transport.StartServer(transport.ServerConfig{Listen: cfg.NATS.Listen, StoreDir: filepath.Join(cfg.DataDir, "nats")})
+		if err != nil {
+			return nil, err
+		}
+		c.nc, err = c.emb.Connect("outflow-collector")
+	} else {
+		c.nc, err = transport.Dial(cfg.NATS.URL, "outflow-collector")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.js, err = jetstream.New(c.nc); err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := transport.EnsureStreams(ctx, c.js, cfg.Streams.StreamConfig()); err != nil {
+		return nil, err
+	}
+	kv, err := transport.StateKV(ctx, c.js, 1)
+	if err != nil {
+		return nil, err
+	}
+	if c.eng, err = engine.New(cfg.Detect, state.NewKV(kv), set); err != nil {
+		return nil, fmt.Errorf("restore detection state: %w", err)
+	}
+	if c.disp, err = notify.Build(cfg.Notify, set, log); err != nil {
+		return nil, err
+	}
+	if c.cons, err = transport.NewConsumer(ctx, c.js, cfg.Durable, cfg.Filter); err != nil {
+		return nil, err
+	}
+	c.in = ingest.New(func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert {
+		return c.eng.Ingest(sensor, clock, b.Flows)
+	}, c.deliver, set)
+	ok = true
+	return c, nil
+}
+
+// NATSURL is where sensors connect: the embedded server's client URL, or
+// the configured external URL.
+func (c *Collector) NATSURL() string {
+	if c.emb != nil {
+		return c.emb.ClientURL()
+	}
+	return c.cfg.NATS.URL
+}
+
+// JetStream exposes the collector's JetStream context (analyze publishes
+// through it in-process).
+func (c *Collector) JetStream() jetstream.JetStream { return c.js }
+
+// Embedded is the in-process NATS server, nil when external.
+func (c *Collector) Embedded() *transport.Embedded { return c.emb }
+
+// Ingest exposes sensor health and the last handled sequence.
+func (c *Collector) Ingest() *ingest.Ingest { return c.in }
+
+// Alerts returns the recent alerts, newest first.
+func (c *Collector) Alerts() []alert.Alert { return c.recent.Alerts() }
+
+// Run consumes flow batches until ctx ends.
+func (c *Collector) Run(ctx context.Context) error {
+	go c.watchLag(ctx)
+	err := c.cons.Run(ctx, func(d *transport.Delivery) error {
+		err := c.in.Handle(d)
+		if err != nil {
+			c.log.Warn("batch rejected", "subject", d.Subject, "seq", d.Seq, "err", err)
+		}
+		return err
+	})
+	return err
+}
+
+// Drained reports whether every message in the flow stream up to its
+// current end has been handled: used by analyze to know it is done.
+func (c *Collector) Drained(ctx context.Context) (bool, error) {
+	last, err := transport.LastSeq(ctx, c.js)
+	if err != nil {
+		return false, err
+	}
+	pending, err := c.cons.Pending(ctx)
+	if err != nil {
+		return false, err
+	}
+	return pending == 0 && c.in.LastSeq() >= last, nil
+}
+
+func (c *Collector) watchLag(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := c.cons.Pending(ctx); err == nil {
+			c.lag.Set(float64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// deliver sends new alerts to the alert stream, the notifiers and the
+// recent list. It runs on the consumer goroutine; notifiers queue.
+func (c *Collector) deliver(as []alert.Alert) {
+	c.recent.add(as)
+	for i := range as {
+		a := &as[i]
+		c.log.Info("alert", "id", a.ID, "host", a.Host, "severity", a.Severity, "detectors", a.Detectors, "summary", a.Summary)
+		c.publishAlert(a)
+		c.disp.Dispatch(a)
+	}
+}
+
+func (c *Collector) publishAlert(a *alert.Alert) {
+	data, err := json.Marshal(a)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		subject := "outflow.alerts." + string(a.Severity) + "." + strings.NewReplacer(".", "-", ":", "-").Replace(a.Host)
+		_, err = c.js.Publish(ctx, subject, data, jetstream.WithMsgID("alert-"+a.ID))
+		cancel()
+	}
+	if err != nil {
+		c.alertPublishFailed.Inc()
+		c.log.Warn("publish alert to stream", "id", a.ID, "err", err)
+		return
+	}
+	c.alertsPublished.Inc()
+}
+
+// Finish ends the input (analyze): closes every window and group and
+// delivers what they hold.
+func (c *Collector) Finish() {
+	if as := c.eng.Flush(); len(as) > 0 {
+		c.deliver(as)
+	}
+}
+
+// Close saves state, drains notifier queues (bounded by ctx) and stops NATS.
+// Call it after Run has returned.
+func (c *Collector) Close(ctx context.Context) error {
+	var errs []error
+	if err := c.eng.Save(); err != nil {
+		errs = append(errs, fmt.Errorf("save detection state: %w", err))
+	}
+	if err := c.disp.Close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	c.closeNATS()
+	return errors.Join(errs...)
+}
+
+func (c *Collector) closeNATS() {
+	if c.nc != nil {
+		_ = c.nc.Drain()
+		c.nc.Close()
+	}
+	if c.emb != nil {
+		c.emb.Shutdown()
+	}
+}

@@ -1,0 +1,62 @@
+package sensor
+
+import (
+	"errors"
+	"io"
+
+	"github.com/outflowhq/outflow/sensor/source"
+)
+
+// chain replays capture files one after another as one source, so rotated
+// capture files keep their flows in one table.
+type chain struct {
+	paths []string
+	cur   source.Source
+	next  int
+	done  source.Stats // stats of files already finished
+}
+
+func (c *chain) Next() ([]byte, source.Info, error) {
+	for {
+		if c.cur == nil {
+			if c.next == len(c.paths) {
+				return nil, source.Info{}, io.EOF
+			}
+			s, err := source.OpenFile(c.paths[c.next])
+			if err != nil {
+				return nil, source.Info{}, err
+			}
+			c.cur = s
+			c.next++
+		}
+		data, info, err := c.cur.Next()
+		if errors.Is(err, io.EOF) {
+			st := c.cur.Stats()
+			c.done.Packets += st.Packets
+			c.done.Drops += st.Drops
+			_ = c.cur.Close()
+			c.cur = nil
+			continue
+		}
+		return data, info, err
+	}
+}
+
+func (c *chain) Stats() source.Stats {
+	s := c.done
+	if c.cur != nil {
+		st := c.cur.Stats()
+		s.Packets += st.Packets
+		s.Drops += st.Drops
+	}
+	return s
+}
+
+func (c *chain) Kind() string { return "pcap" }
+
+func (c *chain) Close() error {
+	if c.cur != nil {
+		return c.cur.Close()
+	}
+	return nil
+}

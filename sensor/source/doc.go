@@ -1,0 +1,6 @@
+// Package source holds the packet sources of the sensor behind one small
+// interface, Source: pcap and pcapng files (several interfaces and link
+// types per file), and live interfaces through AF_PACKET TPACKET_V3 with
+// fanout. A source only delivers frames and counts its own drops; decoding
+// and counting happen downstream.
+package source
