@@ -17,17 +17,17 @@ const (
 type Alert struct {
 	// ID is stable for the same host, detectors and evidence window, so a
 	// replay of the same data yields the same ids.
-	ID          string    `json:"id"`
-	Host        string    `json:"host"`         // internal IP
-	Remotes     []string  `json:"remotes"`      // external IPs, most bytes first
-	RemoteNames []string  `json:"remote_names"` // names learned for those remotes (DNS, SNI, Host), same order, "" when unknown
-	Detectors   []string  `json:"detectors"`    // names of the detectors that fired, sorted
-	Start       time.Time `json:"start"`        // event time of the first evidence
-	End         time.Time `json:"end"`          // event time of the last evidence
-	BytesOut    uint64    `json:"bytes_out"`    // bytes the host sent in the evidence window
-	Score       float64   `json:"score"`        // 0..100, higher is more unusual
-	Severity    Severity  `json:"severity"`
-	Summary     string    `json:"summary"` // one sentence with the numbers and the baseline they broke
+	ID          string     `json:"id"`
+	Host        string     `json:"host"`         // internal IP
+	Remotes     []string   `json:"remotes"`      // external IPs, most bytes first
+	RemoteNames []string   `json:"remote_names"` // names learned for those remotes (DNS, SNI, Host), same order, "" when unknown
+	Detectors   []string   `json:"detectors"`    // names of the detectors that fired, sorted
+	Start       time.Time  `json:"start"`        // event time of the first evidence
+	End         time.Time  `json:"end"`          // event time of the last evidence
+	BytesOut    uint64     `json:"bytes_out"`    // bytes the host sent in the evidence window
+	Score       float64    `json:"score"`        // 0..100, higher is more unusual
+	Severity    Severity   `json:"severity"`
+	Summary     string     `json:"summary"` // one sentence with the numbers and the baseline they broke
 	Evidence    []Evidence `json:"evidence"`
 	// Sensors that reported the flows behind the evidence.
 	Sensors []string `json:"sensors,omitempty"`
@@ -43,10 +43,10 @@ type Evidence struct {
 	BytesOut uint64    `json:"bytes_out"`
 	// Baseline is what the value was compared with (bytes), 0 when the
 	// detector has no baseline (absolute thresholds).
-	Baseline  float64   `json:"baseline"`
-	Threshold float64   `json:"threshold"`
-	Score     float64   `json:"score"`
-	FirstSeen time.Time `json:"first_seen,omitzero"` // when the host first talked to Remote
-	Prevalence int      `json:"prevalence,omitempty"` // internal hosts that talked to Remote
-	Reason    string    `json:"reason"`              // one clause a human reads
+	Baseline   float64   `json:"baseline"`
+	Threshold  float64   `json:"threshold"`
+	Score      float64   `json:"score"`
+	FirstSeen  time.Time `json:"first_seen,omitzero"`  // when the host first talked to Remote
+	Prevalence int       `json:"prevalence,omitempty"` // internal hosts that talked to Remote
+	Reason     string    `json:"reason"`               // one clause a human reads
 }
