@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes the engine (YAML section collector.detect). DefaultConfig
+// gives the values below; the zero Config is not valid.
+type Config struct {
+	// Window is the length of the tumbling per-host windows, aligned to the
+	// Unix epoch. Default 1h: hourly volumes are what people reason about
+	// ("31 MB per hour") and 168 of them make a week.
+	Window time.Duration `yaml:"window"`
+	// AllowedLateness is how far the watermark trails the slowest active
+	// sensor's clock. Default 30s: sensors export every few seconds, so a
+	// record older than this is rare and is counted as late.
+	AllowedLateness time.Duration `yaml:"allowed_lateness"`
+	// SensorIdle drops a sensor from the watermark once its clock is this
+	// far behind the newest sensor clock (event time), so a stopped sensor
+	// cannot hold every window open. Default 5m.
+	SensorIdle time.Duration `yaml:"sensor_idle"`
+	// GroupWait holds a host's first evidence this long (event time, moved
+	// by the watermark) so other detectors' evidence joins the same alert.
+	// Default 30s.
+	GroupWait time.Duration `yaml:"group_wait"`
+
+	// BaselineWindows is how many past active windows a host's baseline
+	// keeps. Default 168: one week of hours.
+	BaselineWindows int `yaml:"baseline_windows"`
+	// LearningWindows is how many windows of history a host needs before
+	// the volume detector compares with its baseline, and (times Window)
+	// how old its history must be before new_destination fires. Default 24.
+	LearningWindows int `yaml:"learning_windows"`
+	// Backstop is the only volume limit while a host is learning: bytes out
+	// in one window. Default 1 GiB: no workstation sends that by accident.
+	Backstop uint64 `yaml:"backstop"`
+
+	// VolumeK is how many robust standard deviations (MAD×1.4826, in log
+	// bytes) above the median a window must be. Default 4.
+	VolumeK float64 `yaml:"volume_k"`
+	// VolumeMinBytes is the least a window must hold for the volume
+	// detector to fire, so tiny hosts do not alert on noise. Default 50 MB.
+	VolumeMinBytes uint64 `yaml:"volume_min_bytes"`
+
+	// NewDestMinBytes is what a host must send to a destination it never
+	// sent to before. Default 10 MB: ~20 office documents.
+	NewDestMinBytes uint64 `yaml:"new_dest_min_bytes"`
+	// NewDestFor is how long a destination stays new after the host first
+	// sent to it; bytes sent to it in that time are summed. Default 1h.
+	NewDestFor time.Duration `yaml:"new_dest_for"`
+	// MaxPrevalence is the most internal hosts (this one included) that may
+	// have sent to a destination for it to count as rare. An absolute count
+	// rather than a fraction: it means the same thing in a 50-host office and
+	// a 50,000-host campus, and "nobody else uses it" is what analysts ask.
+	// Default 2.
+	MaxPrevalence int `yaml:"max_prevalence"`
+
+	// MaxHosts bounds the hosts tracked; the least recently active are
+	// evicted (counted). Default 100,000.
+	MaxHosts int `yaml:"max_hosts"`
+	// MaxRemotesPerHost bounds each host's destination history and the
+	// remotes tracked in one window; least recently used are evicted
+	// (counted). Default 4096.
+	MaxRemotesPerHost int `yaml:"max_remotes_per_host"`
+	// MaxFleetRemotes bounds the fleet prevalence table; least recently
+	// added are evicted (counted). Default 1,048,576 (~60 MB).
+	MaxFleetRemotes int `yaml:"max_fleet_remotes"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Window:            time.Hour,
+		AllowedLateness:   30 * time.Second,
+		SensorIdle:        5 * time.Minute,
+		GroupWait:         30 * time.Second,
+		BaselineWindows:   168,
+		LearningWindows:   24,
+		Backstop:          1 << 30,
+		VolumeK:           4,
+		VolumeMinBytes:    50_000_000,
+		NewDestMinBytes:   10_000_000,
+		NewDestFor:        time.Hour,
+		MaxPrevalence:     2,
+		MaxHosts:          100_000,
+		MaxRemotesPerHost: 4096,
+		MaxFleetRemotes:   1 << 20,
+	}
+}
+
+// Validate checks every field; errors name the YAML key.
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(ok bool, field, why string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", field, why))
+		}
+	}
+	check(c.Window >= time.Second && (24*time.Hour)%c.Window == 0, "window", "must be at least 1s and divide 24h")
+	check(c.AllowedLateness >= 0, "allowed_lateness", "must not be negative")
+	check(c.SensorIdle > 0, "sensor_idle", "must be positive")
+	check(c.GroupWait >= 0, "group_wait", "must not be negative")
+	check(c.BaselineWindows >= 1 && c.BaselineWindows <= 65535, "baseline_windows", "must be in 1..65535")
+	check(c.LearningWindows >= 1, "learning_windows", "must be at least 1")
+	check(c.LearningWindows <= c.BaselineWindows, "learning_windows", "must not exceed baseline_windows")
+	check(c.Backstop > 0, "backstop", "must be positive")
+	check(c.VolumeK > 0, "volume_k", "must be positive")
+	check(c.NewDestFor > 0, "new_dest_for", "must be positive")
+	check(c.MaxPrevalence >= 1, "max_prevalence", "must be at least 1")
+	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
+	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
+	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/outflowhq/outflow/collector/alert"
+)
+
+// engineMetrics are the engine's series, all prefixed outflow_collector_.
+// Labels carry detector and severity names only, never addresses.
+type engineMetrics struct {
+	flows                *metrics.Counter // records received
+	flowsIgnored         *metrics.Counter // internal/external-only or no bytes out
+	late                 *metrics.Counter // records for windows already closed
+	windowsClosed        *metrics.Counter
+	hosts                *metrics.Gauge
+	hostsEvicted         *metrics.Counter
+	destsEvicted         *metrics.Counter
+	windowRemotesDropped *metrics.Counter
+	fleetRemotes         *metrics.Gauge
+	fleetEvicted         *metrics.Counter
+	sensors              *metrics.Gauge
+	watermark            *metrics.Gauge // unix seconds
+	storeErrors          *metrics.Counter
+	evidence             [numDetectors + 1]*metrics.Counter
+	alerts               map[string]*metrics.Counter // "detector/severity"
+	set                  *metrics.Set
+}
+
+func newEngineMetrics(s *metrics.Set) *engineMetrics {
+	const p = "outflow_collector_"
+	m := &engineMetrics{
+		flows:                s.GetOrCreateCounter(p + "flows_total"),
+		flowsIgnored:         s.GetOrCreateCounter(p + "flows_ignored_total"),
+		late:                 s.GetOrCreateCounter(p + "late_flows_total"),
+		windowsClosed:        s.GetOrCreateCounter(p + "windows_closed_total"),
+		hosts:                s.GetOrCreateGauge(p+"hosts", nil),
+		hostsEvicted:         s.GetOrCreateCounter(p + "hosts_evicted_total"),
+		destsEvicted:         s.GetOrCreateCounter(p + "destinations_evicted_total"),
+		windowRemotesDropped: s.GetOrCreateCounter(p + "window_remotes_dropped_total"),
+		fleetRemotes:         s.GetOrCreateGauge(p+"fleet_remotes", nil),
+		fleetEvicted:         s.GetOrCreateCounter(p + "fleet_remotes_evicted_total"),
+		sensors:              s.GetOrCreateGauge(p+"sensors", nil),
+		watermark:            s.GetOrCreateGauge(p+"watermark_seconds", nil),
+		storeErrors:          s.GetOrCreateCounter(p + "store_errors_total"),
+		alerts:               map[string]*metrics.Counter{},
+		set:                  s,
+	}
+	for d := detector(1); d <= numDetectors; d++ {
+		m.evidence[d] = s.GetOrCreateCounter(fmt.Sprintf(`%sevidence_total{detector=%q}`, p, d))
+		for _, sev := range []alert.Severity{alert.SeverityWarning, alert.SeverityCritical} {
+			m.alertCounter(d.String(), sev)
+		}
+	}
+	return m
+}
+
+// alertCounter counts alerts per detector and severity; an alert with two
+// detectors counts once under each.
+func (m *engineMetrics) alertCounter(det string, sev alert.Severity) *metrics.Counter {
+	k := det + "/" + string(sev)
+	c := m.alerts[k]
+	if c == nil {
+		c = m.set.GetOrCreateCounter(fmt.Sprintf(`outflow_collector_alerts_total{detector=%q,severity=%q}`, det, sev))
+		m.alerts[k] = c
+	}
+	return c
+}

@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/outflowhq/outflow/collector/engine/baseline"
+)
+
+// Persisted state: one key per host ("host.10-1-2-3") holding its baseline,
+// destination history, open windows and pending evidence, and "engine.meta"
+// holding the watermark and sensor clocks. Values start with a version
+// byte. The fleet prevalence table is not stored: it is rebuilt from the
+// hosts' destination histories on restore.
+
+const (
+	stateVersion = 1
+	metaKey      = "engine.meta"
+	maxDecoded   = 1 << 20 // sanity bound on any decoded count
+)
+
+func (e *Engine) save() error {
+	var errs []error
+	deleted := e.deleted
+	e.deleted = nil
+	for _, k := range deleted {
+		if err := e.store.Delete(k); err != nil {
+			errs = append(errs, fmt.Errorf("delete %s: %w", k, err))
+			e.deleted = append(e.deleted, k)
+		}
+	}
+	dirty := e.dirty
+	e.dirty = nil
+	var buf enc
+	for _, h := range dirty {
+		h.dirty = false
+		if h.evicted {
+			continue
+		}
+		buf.b = buf.b[:0]
+		encodeHost(&buf, h)
+		if err := e.store.Put(h.key.storeKey(), buf.b); err != nil {
+			errs = append(errs, fmt.Errorf("put %s: %w", h.key.storeKey(), err))
+			e.markDirty(h)
+		}
+	}
+	buf.b = buf.b[:0]
+	e.encodeMeta(&buf)
+	if err := e.store.Put(metaKey, buf.b); err != nil {
+		errs = append(errs, fmt.Errorf("put %s: %w", metaKey, err))
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) encodeMeta(b *enc) {
+	b.uint(stateVersion)
+	b.int(e.closed)
+	b.int(e.clock.wm)
+	b.uint(uint64(len(e.clock.m)))
+	for s, t := range e.clock.m {
+		b.str(s)
+		b.int(t)
+	}
+}
+
+func (e *Engine) decodeMeta(d *dec) {
+	if v := d.uint(); v != stateVersion {
+		d.fail(fmt.Errorf("unknown version %d", v))
+		return
+	}
+	e.closed = d.int()
+	e.clock.wm = d.int()
+	for n := d.count(maxSensors); n > 0 && d.err == nil; n-- {
+		s := d.str()
+		e.clock.m[s] = d.int()
+	}
+}
+
+func encodeHost(b *enc, h *host) {
+	b.uint(stateVersion)
+	b.addr(h.key)
+	b.int(h.first)
+	b.int(h.last)
+	vals := h.base.Values()
+	b.uint(uint64(len(vals)))
+	for _, v := range vals {
+		b.f32(v)
+	}
+	b.uint(uint64(len(h.dests.m)))
+	for k, x := range h.dests.m {
+		b.addr(k)
+		b.uint(uint64(x.first))
+		b.uint(uint64(x.last))
+		b.uint(x.bytes)
+	}
+	b.uint(uint64(len(h.wins)))
+	for _, w := range h.wins {
+		encodeWindow(b, w)
+	}
+	b.bool(h.pending != nil)
+	if g := h.pending; g != nil {
+		b.int(g.deadline)
+		b.uint(uint64(len(g.wins)))
+		for _, w := range g.wins {
+			open := containsWindow(h.wins, w)
+			b.bool(open)
+			if open {
+				b.int(w.start)
+			} else {
+				encodeWindow(b, w)
+			}
+		}
+		b.uint(uint64(len(g.evs)))
+		for _, ev := range g.evs {
+			b.uint(uint64(ev.detector))
+			b.int(ev.window)
+			b.int(ev.at)
+			b.addr(ev.remote)
+			b.int(ev.firstSeen)
+			b.uint(uint64(ev.prevalence))
+			b.f64(ev.baseline)
+			b.f64(ev.limit)
+			b.bool(ev.learning)
+		}
+	}
+}
+
+func (e *Engine) decodeHost(d *dec) *host {
+	if v := d.uint(); v != stateVersion {
+		d.fail(fmt.Errorf("unknown version %d", v))
+		return nil
+	}
+	h := &host{key: d.addr(), base: baseline.New(e.cfg.BaselineWindows)}
+	h.first, h.last = d.int(), d.int()
+	vals := make([]float32, d.count(math.MaxUint16))
+	for i := range vals {
+		vals[i] = d.f32()
+	}
+	h.base.Restore(vals)
+	if n := d.count(maxDecoded); n > 0 {
+		h.dests.m = make(map[addrKey]dest, n)
+		for ; n > 0 && d.err == nil; n-- {
+			k := d.addr()
+			h.dests.m[k] = dest{first: uint32(d.uint()), last: uint32(d.uint()), bytes: d.uint()}
+		}
+		if over := len(h.dests.m) - e.cfg.MaxRemotesPerHost; over > 0 {
+			h.dests.evict(over, nil)
+		}
+	}
+	for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
+		h.wins = append(h.wins, decodeWindow(d))
+	}
+	if d.bool() {
+		g := &group{deadline: d.int()}
+		for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
+			if d.bool() {
+				start := d.int()
+				for _, w := range h.wins {
+					if w.start == start {
+						g.wins = append(g.wins, w)
+					}
+				}
+			} else {
+				g.wins = append(g.wins, decodeWindow(d))
+			}
+		}
+		for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
+			g.evs = append(g.evs, evidence{
+				detector: detector(d.uint()), window: d.int(), at: d.int(), remote: d.addr(),
+				firstSeen: d.int(), prevalence: int(d.uint()), baseline: d.f64(), limit: d.f64(), learning: d.bool(),
+			})
+		}
+		if len(g.wins) == 0 || len(g.evs) == 0 {
+			d.fail(errors.New("pending evidence without windows"))
+		}
+		h.pending = g
+	}
+	return h
+}
+
+func encodeWindow(b *enc, w *window) {
+	b.int(w.start)
+	b.uint(w.bytes)
+	b.int(w.first)
+	b.int(w.last)
+	b.f64(w.limit)
+	b.f64(w.typical)
+	b.bool(w.learning)
+	b.bool(w.volumeFired)
+	b.uint(uint64(len(w.sensors)))
+	for _, s := range w.sensors {
+		b.str(s)
+	}
+	b.uint(uint64(len(w.remotes)))
+	for k, r := range w.remotes {
+		b.addr(k)
+		b.uint(r.bytes)
+		b.int(r.first)
+		b.int(r.last)
+		b.str(r.name)
+		b.bool(r.newFired)
+	}
+}
+
+func decodeWindow(d *dec) *window {
+	w := &window{start: d.int(), bytes: d.uint(), first: d.int(), last: d.int(),
+		limit: d.f64(), typical: d.f64(), learning: d.bool(), volumeFired: d.bool()}
+	for n := d.count(maxSensorsPerWindow); n > 0 && d.err == nil; n-- {
+		w.sensors = append(w.sensors, d.str())
+	}
+	if n := d.count(maxDecoded); n > 0 {
+		w.remotes = make(map[addrKey]winRemote, n)
+		for ; n > 0 && d.err == nil; n-- {
+			k := d.addr()
+			w.remotes[k] = winRemote{bytes: d.uint(), first: d.int(), last: d.int(), name: d.str(), newFired: d.bool()}
+		}
+	}
+	return w
+}
+
+func containsWindow(ws []*window, w *window) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// restore loads every host and the meta record from the store, then
+// rebuilds the fleet prevalence table from the destination histories.
+func (e *Engine) restore() error {
+	keys, err := e.store.Keys()
+	if err != nil {
+		return fmt.Errorf("restore engine state: list keys: %w", err)
+	}
+	for _, key := range keys {
+		isHost := strings.HasPrefix(key, hostKeyPrefix)
+		if !isHost && key != metaKey {
+			continue // someone else's key in a shared bucket
+		}
+		v, ok, err := e.store.Get(key)
+		if err != nil {
+			return fmt.Errorf("restore engine state: get %s: %w", key, err)
+		}
+		if !ok {
+			continue // deleted since Keys
+		}
+		d := &dec{b: v}
+		if isHost {
+			if h := e.decodeHost(d); d.err == nil {
+				e.hosts[h.key] = h
+				if h.pending != nil {
+					e.pending = append(e.pending, h)
+				}
+			}
+		} else {
+			e.decodeMeta(d)
+		}
+		if d.err != nil {
+			return fmt.Errorf("restore engine state: decode %s: %w", key, d.err)
+		}
+	}
+	for _, h := range e.hosts {
+		for k, x := range h.dests.m {
+			f := e.fleet.m[k]
+			f.hosts++
+			f.last = max(f.last, x.first)
+			e.fleet.m[k] = f
+		}
+	}
+	if over := len(e.fleet.m) - e.cfg.MaxFleetRemotes; over > 0 {
+		e.m.fleetEvicted.Add(e.fleet.evict(over))
+	}
+	if over := len(e.hosts) - e.cfg.MaxHosts; over > 0 {
+		e.evictHosts(over)
+	}
+	e.m.hosts.Set(float64(len(e.hosts)))
+	e.m.fleetRemotes.Set(float64(len(e.fleet.m)))
+	return nil
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/outflowhq/outflow/collector/alert"
+)
+
+// summarize writes the alert's one sentence: who sent how much where and
+// when, against which baseline, and why the destination matters, e.g.
+//
+//	10.1.2.3 sent 1.2 GB to 203.0.113.9 (files.example.net, first seen 02:13)
+//	between 02:00 and 02:40 UTC, 38× its usual 31 MB per hour (threshold
+//	82 MB); no other internal host talks to that server.
+func summarize(a *alert.Alert, vol *alert.Evidence, volEv evidence, nd *alert.Evidence, window time.Duration) string {
+	var b strings.Builder
+	subject, bytes, start, end := "", a.BytesOut, a.Start, a.End
+	others := 0
+	if len(a.Remotes) > 0 {
+		subject, others = a.Remotes[0], len(a.Remotes)-1
+	}
+	if vol == nil && nd != nil { // the new server is the story
+		subject, bytes, start, end, others = nd.Remote, nd.BytesOut, nd.Start, nd.End, 0
+	}
+	fmt.Fprintf(&b, "%s sent %s", a.Host, humanBytes(float64(bytes)))
+	if subject != "" {
+		fmt.Fprintf(&b, " to %s", subject)
+		var about []string
+		if name := remoteName(a, subject); name != "" {
+			about = append(about, name)
+		}
+		if nd != nil && nd.Remote == subject {
+			about = append(about, "first seen "+clock(nd.FirstSeen, nd.FirstSeen))
+		}
+		if len(about) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(about, ", "))
+		}
+		switch {
+		case others == 1:
+			b.WriteString(" and 1 other server")
+		case others > 1:
+			fmt.Fprintf(&b, " and %d other servers", others)
+		}
+	}
+	if from, to := clock(start, end), clock(end, start); from == to {
+		fmt.Fprintf(&b, " at %s UTC", from)
+	} else {
+		fmt.Fprintf(&b, " between %s and %s UTC", from, to)
+	}
+	if vol != nil {
+		if volEv.learning {
+			fmt.Fprintf(&b, ", over the %s backstop for a host still being learned", humanBytes(vol.Threshold))
+		} else {
+			fmt.Fprintf(&b, ", %s its usual %s %s (threshold %s)", ratio(float64(vol.BytesOut), vol.Baseline),
+				humanBytes(vol.Baseline), per(window), humanBytes(vol.Threshold))
+		}
+	}
+	if nd != nil {
+		if nd.Remote == subject {
+			fmt.Fprintf(&b, "; %s", prevalenceClause(nd.Prevalence, "that server"))
+		} else {
+			name := ""
+			if nd.Name != "" {
+				name = nd.Name + ", "
+			}
+			fmt.Fprintf(&b, "; %s of it went to %s (%sfirst seen %s), a new server: %s", humanBytes(float64(nd.BytesOut)),
+				nd.Remote, name, clock(nd.FirstSeen, nd.FirstSeen), prevalenceClause(nd.Prevalence, "it"))
+		}
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+func remoteName(a *alert.Alert, remote string) string {
+	for i, r := range a.Remotes {
+		if r == remote && i < len(a.RemoteNames) {
+			return a.RemoteNames[i]
+		}
+	}
+	return ""
+}
+
+func prevalenceClause(hosts int, what string) string {
+	switch others := hosts - 1; {
+	case others <= 0:
+		return "no other internal host talks to " + what
+	case others == 1:
+		return "only 1 other internal host talks to " + what
+	default:
+		return fmt.Sprintf("only %d other internal hosts talk to %s", others, what)
+	}
+}
+
+func volumeReason(w *window, ev evidence, window time.Duration) string {
+	if ev.learning {
+		return fmt.Sprintf("sent %s in one window, over the %s backstop while the host is being learned",
+			humanBytes(float64(w.bytes)), humanBytes(ev.limit))
+	}
+	return fmt.Sprintf("sent %s, %s its usual %s %s (threshold %s)", humanBytes(float64(w.bytes)),
+		ratio(float64(w.bytes), ev.baseline), humanBytes(ev.baseline), per(window), humanBytes(ev.limit))
+}
+
+func newDestReason(x *alert.Evidence) string {
+	return fmt.Sprintf("sent %s to %s, first seen %s; %s", humanBytes(float64(x.BytesOut)), x.Remote,
+		x.FirstSeen.Format("2006-01-02 15:04 UTC"), prevalenceClause(x.Prevalence, "it"))
+}
+
+// clock formats t as 15:04, with the date when other falls on another day.
+func clock(t, other time.Time) string {
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := other.Date()
+	if y1 != y2 || m1 != m2 || d1 != d2 {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("15:04")
+}
+
+// per names the window length for "31 MB per hour".
+func per(w time.Duration) string {
+	switch {
+	case w == time.Hour:
+		return "per hour"
+	case w == 24*time.Hour:
+		return "per day"
+	case w%time.Hour == 0:
+		return fmt.Sprintf("per %d hours", w/time.Hour)
+	case w%time.Minute == 0:
+		return fmt.Sprintf("per %d minutes", w/time.Minute)
+	}
+	return fmt.Sprintf("per %d seconds", w/time.Second)
+}
+
+func ratio(v, base float64) string {
+	if base <= 0 {
+		return "far above"
+	}
+	r := v / base
+	if r >= 9.95 {
+		return fmt.Sprintf("%.0f×", r)
+	}
+	return fmt.Sprintf("%.1f×", r)
+}
+
+// humanBytes formats b in decimal units: 950 B, 2.5 MB, 31 MB, 1.2 GB.
+func humanBytes(b float64) string {
+	units := [...]string{"B", "KB", "MB", "GB", "TB", "PB", "EB"}
+	i := 0
+	for b >= 999.5 && i < len(units)-1 {
+		b /= 1000
+		i++
+	}
+	switch {
+	case i == 0:
+		return fmt.Sprintf("%.0f B", b)
+	case b < 9.95:
+		return fmt.Sprintf("%.1f %s", b, units[i])
+	}
+	return fmt.Sprintf("%.0f %s", b, units[i])
+}

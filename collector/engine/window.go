@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"math"
+	"slices"
+)
+
+// window is one host's bytes out in one tumbling window. Once closed it is
+// immutable; a pending group may still hold it to build its alert.
+type window struct {
+	start       int64 // ns, aligned to the window length
+	bytes       uint64
+	first, last int64 // earliest record start, latest record end (ns)
+	remotes     map[addrKey]winRemote
+	sensors     []string // sensors that reported the host's flows, at most maxSensorsPerWindow
+
+	// volume limits, from the host's baseline when the window opened (and
+	// again whenever an older window closed).
+	limit    float64 // bytes above which the window is unusual
+	typical  float64 // exp(median) of the baseline, 0 while learning
+	learning bool    // limit is the backstop
+
+	volumeFired bool
+}
+
+// winRemote is what a host sent to one remote in one window.
+type winRemote struct {
+	bytes       uint64
+	first, last int64
+	name        string // latest name the sensors learned for the remote
+	newFired    bool   // new_destination raised for it in this window
+}
+
+const maxSensorsPerWindow = 8
+
+// windowStart aligns ns down to the window length (floor, also before 1970).
+func (e *Engine) windowStart(ns int64) int64 {
+	w := int64(e.cfg.Window)
+	if ns < math.MinInt64+w {
+		return math.MinInt64
+	}
+	s := ns - ns%w
+	if ns < 0 && s != ns {
+		s -= w
+	}
+	return s
+}
+
+// windowFor returns h's open window starting at start, opening it when
+// needed.
+func (e *Engine) windowFor(h *host, start int64) *window {
+	i, found := slices.BinarySearchFunc(h.wins, start, func(w *window, s int64) int {
+		switch {
+		case w.start < s:
+			return -1
+		case w.start > s:
+			return 1
+		}
+		return 0
+	})
+	if found {
+		return h.wins[i]
+	}
+	w := &window{start: start, first: math.MaxInt64, last: math.MinInt64}
+	if h.remotesHint > 0 { // size the map like the last window: no regrowth
+		w.remotes = make(map[addrKey]winRemote, h.remotesHint)
+	}
+	e.setLimits(h, w)
+	h.wins = slices.Insert(h.wins, i, w)
+	return w
+}
+
+// add counts one record in w. It returns the remote's entry and whether
+// the remote is tracked (the per-window remote table is bounded).
+func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, bytes uint64, start, end int64) (winRemote, bool) {
+	w.bytes = addSat(w.bytes, bytes)
+	w.first = min(w.first, start)
+	w.last = max(w.last, end)
+	if !slices.Contains(w.sensors, sensor) && len(w.sensors) < maxSensorsPerWindow {
+		w.sensors = append(w.sensors, sensor)
+	}
+	if w.remotes == nil {
+		w.remotes = make(map[addrKey]winRemote, 4)
+	}
+	r, ok := w.remotes[rk]
+	if !ok {
+		if len(w.remotes) >= e.cfg.MaxRemotesPerHost {
+			e.m.windowRemotesDropped.Inc()
+			return r, false
+		}
+		r.first = start
+	}
+	r.bytes = addSat(r.bytes, bytes)
+	r.first = min(r.first, start)
+	r.last = max(r.last, end)
+	if name != "" {
+		r.name = name
+	}
+	w.remotes[rk] = r
+	return r, true
+}
+
+// closeThrough closes every host window that ends at or before c (ns,
+// aligned): its volume enters the baseline, clipped to the window's limit
+// when it was anomalous so an exfiltration does not teach the baseline that
+// exfiltration is normal.
+func (e *Engine) closeThrough(c int64) {
+	w := int64(e.cfg.Window)
+	for _, h := range e.hosts {
+		n := 0
+		for n < len(h.wins) && h.wins[n].start+w <= c {
+			e.closeWindow(h, h.wins[n])
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		h.wins = slices.Delete(h.wins, 0, n)
+		for _, open := range h.wins {
+			e.setLimits(h, open)
+			e.checkVolume(h, open, open.last)
+		}
+		e.markDirty(h)
+	}
+	e.closed = c
+	e.saveQuietly()
+}
+
+func (e *Engine) closeWindow(h *host, w *window) {
+	v := math.Log1p(float64(w.bytes))
+	if float64(w.bytes) > w.limit {
+		v = math.Log1p(w.limit)
+	}
+	h.base.Observe(w.start/1e9, v)
+	h.remotesHint = uint16(min(len(w.remotes), 1024))
+	e.m.windowsClosed.Inc()
+}
