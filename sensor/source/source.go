@@ -18,6 +18,10 @@ type Info struct {
 type Stats struct {
 	Packets uint64 // frames delivered to the caller
 	Drops   uint64 // frames lost before the caller saw them (kernel, ring)
+	// Truncated is 1 when a capture file ended in the middle of a record
+	// (a capture cut short): Next returned io.EOF after the last complete
+	// frame instead of an error.
+	Truncated uint64
 }
 
 // ErrTimeout is returned by Next on a live source when no frame arrived
