@@ -1,0 +1,48 @@
+# Outflow's front door. Every target is a line or two of Go's own tools.
+GO      ?= go
+BIN     ?= bin/outflow
+PKGS    := ./...
+
+.PHONY: all build demo test test-short bench fuzz generate lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/outflow
+
+# A generated multi-day capture with a leak, replayed through a sensor
+# process into a collector with embedded NATS; prints the alert and shows
+# it arriving at a local webhook receiver.
+demo: build
+	$(BIN) demo
+
+# All tests. Root is needed for the AF_PACKET and network-namespace tests
+# (they fail rather than skip when CI=true).
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS) | tee bench.txt
+
+# Each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./wire/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./sensor/decode/
+	$(GO) test -run '^$$' -fuzz FuzzDNS -fuzztime $(FUZZTIME) ./sensor/names/
+	$(GO) test -run '^$$' -fuzz FuzzSNI -fuzztime $(FUZZTIME) ./sensor/names/
+
+# Regenerates the protobuf code (needs protoc: apt-get install protobuf-compiler).
+generate:
+	$(GO) generate ./wire/...
+
+lint:
+	$(GO) vet $(PKGS)
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+
+clean:
+	rm -rf bin outflow-data bench.txt

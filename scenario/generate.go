@@ -1,0 +1,127 @@
+package scenario
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"iter"
+	"net/netip"
+	"time"
+)
+
+// Truth is what a capture contains, for tests and evaluation.
+type Truth struct {
+	Start, End time.Time    // the capture covers [Start, End)
+	Hosts      []netip.Addr // the workstations, HostAddr(0..Hosts-1)
+	Resolver   netip.Addr
+	Packets    uint64 // frames written
+	WireBytes  uint64 // sum of frame lengths on the wire (before snaplen)
+	Incidents  []IncidentTruth
+}
+
+// IncidentTruth is an injected incident, defaults filled in, and what its
+// packets between Host and Remote add up to (the DNS lookup is not
+// counted). For KindUpload, OutPayload == Bytes and
+// OutIPBytes == Bytes + 40×OutPackets + 12: IPv4 and TCP headers without
+// options, plus the options of the one SYN.
+type IncidentTruth struct {
+	Incident
+	First, Last time.Time // first and last packet between Host and Remote
+	OutPackets  uint64    // Host → Remote
+	OutIPBytes  uint64    // sum of IPv4 total lengths, Host → Remote
+	OutPayload  uint64    // TCP/UDP payload bytes, Host → Remote
+	InPackets   uint64
+	InIPBytes   uint64
+}
+
+// Generate writes the capture cfg describes to w as a pcap file (Ethernet,
+// nanosecond timestamps, in time order) and returns its ground truth.
+func Generate(cfg Config, w io.Writer) (Truth, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Truth{}, err
+	}
+	start := cfg.Start.UnixNano()
+	end := cfg.Start.Add(time.Duration(cfg.Days) * 24 * time.Hour).UnixNano()
+	truth := Truth{Start: cfg.Start, End: time.Unix(0, end).UTC(), Resolver: ResolverAddr()}
+	for i := range cfg.Hosts {
+		truth.Hosts = append(truth.Hosts, HostAddr(i))
+	}
+	world := newWorld(cfg)
+
+	bw := bufio.NewWriterSize(w, 1<<20)
+	pw := pcapWriter{w: bw}
+	if err := pw.writeHeader(cfg.Snaplen); err != nil {
+		return truth, fmt.Errorf("scenario: write pcap header: %w", err)
+	}
+
+	var q queue
+	defer q.stopAll()
+	for i, inc := range cfg.Incidents {
+		truth.Incidents = append(truth.Incidents, IncidentTruth{Incident: inc})
+		q.add(inc.At.UnixNano(), incidentSession(world, inc, i, cfg.Seed))
+	}
+
+	f := framer{snaplen: cfg.Snaplen}
+	next, hour := start, uint64(0)
+	for {
+		for next < end && (q.len() == 0 || q.min().t >= next) {
+			for _, p := range world.planHour(cfg, next, hour) {
+				q.add(p.t, p.run)
+			}
+			next += int64(time.Hour)
+			hour++
+		}
+		if q.len() == 0 {
+			break
+		}
+		s := q.min()
+		if s.t >= end {
+			break
+		}
+		if s.pkt == nil { // not started yet
+			q.advance()
+			continue
+		}
+		p := s.pkt
+		data, wireLen := f.frame(p)
+		if err := pw.writePacket(p.ts, data, wireLen); err != nil {
+			return truth, fmt.Errorf("scenario: write packet %d: %w", truth.Packets, err)
+		}
+		truth.Packets++
+		truth.WireBytes += uint64(wireLen)
+		if p.incident >= 0 && p.countable {
+			account(&truth.Incidents[p.incident], p)
+		}
+		q.advance()
+	}
+	if err := bw.Flush(); err != nil {
+		return truth, fmt.Errorf("scenario: write pcap: %w", err)
+	}
+	return truth, nil
+}
+
+func account(it *IncidentTruth, p *packet) {
+	ts := time.Unix(0, p.ts).UTC()
+	if it.First.IsZero() {
+		it.First = ts
+	}
+	it.Last = ts
+	if p.out {
+		it.OutPackets++
+		it.OutIPBytes += uint64(p.ipLen())
+		it.OutPayload += uint64(p.size)
+	} else {
+		it.InPackets++
+		it.InIPBytes += uint64(p.ipLen())
+	}
+}
+
+// incidentSession returns the packets of one incident. New kinds go here.
+func incidentSession(w *world, inc Incident, i int, seed int64) iter.Seq[*packet] {
+	switch inc.Kind {
+	case KindUpload:
+		return upload(w, inc, i, seed)
+	}
+	panic("scenario: unknown incident kind " + inc.Kind) // withDefaults rejects it
+}
