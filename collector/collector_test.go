@@ -84,9 +84,9 @@ func TestRejectsBadBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub("outflow.flows.0.s1", []byte("\x00\xffnot a batch"), "1")                  // garbage
-	pub("outflow.flows.0.s1", goodData, "2")                                      // unknown schema header
-	pub("outflow.flows.0.other", goodData, "1")                                   // subject names another sensor
+	pub("outflow.flows.0.s1", []byte("\x00\xffnot a batch"), "1")              // garbage
+	pub("outflow.flows.0.s1", goodData, "2")                                   // unknown schema header
+	pub("outflow.flows.0.other", goodData, "1")                                // subject names another sensor
 	pub("outflow.flows.0.s1", append([]byte{0x08, 0x09}, goodData[2:]...), "") // schema_version 9 in the body, no header
 	pub(transport.FlowSubject(0, "s1"), goodData, "1")
 	waitDrained(t, col)

@@ -35,7 +35,7 @@ type Batch struct {
 
 // Health mirrors pb.Health.
 type Health struct {
-	Packets, Bytes, Drops, DecodeErrors   uint64
+	Packets, Bytes, Drops, DecodeErrors    uint64
 	TableEntries, TableCapacity, Evictions uint64
 	NonIP                                  uint64
 	Source                                 string

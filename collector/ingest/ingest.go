@@ -15,7 +15,6 @@ import (
 	"github.com/outflowhq/outflow/wire"
 )
 
-
 // MaxSensors bounds the per-sensor health table (and its metric series).
 const MaxSensors = 256
 
@@ -32,7 +31,7 @@ type SensorHealth struct {
 
 // Ingest is used by the consumer goroutine; Sensors may be called from any.
 type Ingest struct {
-	ingest func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert
+	ingest  func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert
 	onAlert func([]alert.Alert)
 	set     *metrics.Set
 
