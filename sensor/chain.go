@@ -11,6 +11,8 @@ import (
 // capture files keep their flows in one table.
 type chain struct {
 	paths []string
+	// ended is told about each file when it has been read to the end.
+	ended func(path string, st source.Stats)
 	cur   source.Source
 	next  int
 	done  source.Stats // stats of files already finished
@@ -34,6 +36,10 @@ func (c *chain) Next() ([]byte, source.Info, error) {
 			st := c.cur.Stats()
 			c.done.Packets += st.Packets
 			c.done.Drops += st.Drops
+			c.done.Truncated += st.Truncated
+			if c.ended != nil {
+				c.ended(c.paths[c.next-1], st)
+			}
 			_ = c.cur.Close()
 			c.cur = nil
 			continue
@@ -48,6 +54,7 @@ func (c *chain) Stats() source.Stats {
 		st := c.cur.Stats()
 		s.Packets += st.Packets
 		s.Drops += st.Drops
+		s.Truncated += st.Truncated
 	}
 	return s
 }

@@ -14,7 +14,7 @@ type pipelineMetrics struct {
 	prevD decode.Stats
 	prevT flowtable.Stats
 
-	packets, drops, bytes, nonIP                             *metrics.Counter
+	packets, drops, truncated, bytes, nonIP                  *metrics.Counter
 	errTrunc, errMalformed, errLink, transTrunc, fragUnmatch *metrics.Counter
 	created, evictions, expired, records                     *metrics.Counter
 	entries, capacity                                        *metrics.Gauge
@@ -24,6 +24,7 @@ func newPipelineMetrics(set *metrics.Set) *pipelineMetrics {
 	return &pipelineMetrics{
 		packets:      set.GetOrCreateCounter("outflow_sensor_packets_total"),
 		drops:        set.GetOrCreateCounter("outflow_sensor_drops_total"),
+		truncated:    set.GetOrCreateCounter("outflow_sensor_capture_truncated_total"),
 		bytes:        set.GetOrCreateCounter("outflow_sensor_ip_bytes_total"),
 		nonIP:        set.GetOrCreateCounter("outflow_sensor_non_ip_frames_total"),
 		errTrunc:     set.GetOrCreateCounter(`outflow_sensor_decode_errors_total{kind="truncated"}`),
@@ -49,6 +50,7 @@ func addDelta(c *metrics.Counter, cur, prev uint64) {
 func (m *pipelineMetrics) update(s source.Stats, d decode.Stats, t flowtable.Stats) {
 	addDelta(m.packets, s.Packets, m.prevS.Packets)
 	addDelta(m.drops, s.Drops, m.prevS.Drops)
+	addDelta(m.truncated, s.Truncated, m.prevS.Truncated)
 	addDelta(m.bytes, t.Bytes, m.prevT.Bytes)
 	addDelta(m.nonIP, d.NotIP, m.prevD.NotIP)
 	addDelta(m.errTrunc, d.Truncated, m.prevD.Truncated)

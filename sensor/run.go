@@ -75,7 +75,11 @@ func Run(ctx context.Context, cfg *config.Sensor, o Options) error {
 			}
 		}
 	} else {
-		srcs = []source.Source{&chain{paths: cfg.Pcap}}
+		srcs = []source.Source{&chain{paths: cfg.Pcap, ended: func(path string, st source.Stats) {
+			if st.Truncated > 0 && o.Log != nil {
+				o.Log.Warn("capture file ended inside a record; the frames before it were counted", "file", path, "frames", st.Packets)
+			}
+		}}}
 	}
 
 	var wg sync.WaitGroup
