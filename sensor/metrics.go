@@ -4,6 +4,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/outflowhq/outflow/sensor/decode"
 	"github.com/outflowhq/outflow/sensor/flowtable"
+	"github.com/outflowhq/outflow/sensor/names"
 	"github.com/outflowhq/outflow/sensor/source"
 )
 
@@ -13,11 +14,13 @@ type pipelineMetrics struct {
 	prevS source.Stats
 	prevD decode.Stats
 	prevT flowtable.Stats
+	prevN names.Stats
 
 	packets, drops, truncated, bytes, nonIP                  *metrics.Counter
 	errTrunc, errMalformed, errLink, transTrunc, fragUnmatch *metrics.Counter
 	created, evictions, expired, records                     *metrics.Counter
-	entries, capacity                                        *metrics.Gauge
+	namesLearned, namesEvicted, namesDNSBad                  *metrics.Counter
+	entries, capacity, namesEntries                          *metrics.Gauge
 }
 
 func newPipelineMetrics(set *metrics.Set) *pipelineMetrics {
@@ -36,6 +39,10 @@ func newPipelineMetrics(set *metrics.Set) *pipelineMetrics {
 		evictions:    set.GetOrCreateCounter("outflow_sensor_flowtable_evictions_total"),
 		expired:      set.GetOrCreateCounter("outflow_sensor_flows_expired_total"),
 		records:      set.GetOrCreateCounter("outflow_sensor_flow_records_total"),
+		namesLearned: set.GetOrCreateCounter("outflow_sensor_names_learned_total"),
+		namesEvicted: set.GetOrCreateCounter("outflow_sensor_names_evicted_total"),
+		namesDNSBad:  set.GetOrCreateCounter("outflow_sensor_dns_malformed_total"),
+		namesEntries: set.GetOrCreateGauge("outflow_sensor_names_entries", nil),
 		entries:      set.GetOrCreateGauge("outflow_sensor_flowtable_entries", nil),
 		capacity:     set.GetOrCreateGauge("outflow_sensor_flowtable_capacity", nil),
 	}
@@ -47,7 +54,11 @@ func addDelta(c *metrics.Counter, cur, prev uint64) {
 	}
 }
 
-func (m *pipelineMetrics) update(s source.Stats, d decode.Stats, t flowtable.Stats) {
+func (m *pipelineMetrics) update(s source.Stats, d decode.Stats, t flowtable.Stats, n names.Stats) {
+	addDelta(m.namesLearned, n.Learned, m.prevN.Learned)
+	addDelta(m.namesEvicted, n.Evicted, m.prevN.Evicted)
+	addDelta(m.namesDNSBad, n.DNSBad, m.prevN.DNSBad)
+	m.namesEntries.Add(float64(n.Entries - m.prevN.Entries))
 	addDelta(m.packets, s.Packets, m.prevS.Packets)
 	addDelta(m.drops, s.Drops, m.prevS.Drops)
 	addDelta(m.truncated, s.Truncated, m.prevS.Truncated)
@@ -64,5 +75,5 @@ func (m *pipelineMetrics) update(s source.Stats, d decode.Stats, t flowtable.Sta
 	addDelta(m.records, t.Records, m.prevT.Records)
 	m.entries.Add(float64(t.Entries - m.prevT.Entries))
 	m.capacity.Add(float64(t.Capacity - m.prevT.Capacity))
-	m.prevS, m.prevD, m.prevT = s, d, t
+	m.prevS, m.prevD, m.prevT, m.prevN = s, d, t, n
 }

@@ -143,5 +143,5 @@ func (p *Pipeline) refreshHealth() {
 	p.health.TableEntries = uint64(ts.Entries)
 	p.health.TableCapacity = uint64(ts.Capacity)
 	p.health.Evictions = ts.Evictions
-	p.m.update(ss, ds, ts)
+	p.m.update(ss, ds, ts, p.names.Stats())
 }
