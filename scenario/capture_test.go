@@ -123,19 +123,29 @@ func TestDemoIncident(t *testing.T) {
 	}
 }
 
-// TestBenchConfig reports the benchmark capture's size; it must stay near
-// 3.4 M packets so that comparisons over time stay comparable.
+// TestBenchConfig reports the benchmark capture's size, which must stay
+// near 3.4 M packets so that comparisons over time stay comparable, and
+// checks every frame: cut to 128 bytes, true lengths, DNS answers whole.
 func TestBenchConfig(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 3.4 M packets")
 	}
-	var w countingWriter
-	t0 := time.Now()
-	truth, err := Generate(BenchConfig(), &w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("bench: %d packets, %d wire bytes, %d file bytes, generated in %s", truth.Packets, truth.WireBytes, w.n, time.Since(t0).Round(time.Millisecond))
+	cfg := BenchConfig()
+	var prev int64
+	var dnsAnswers int
+	truth := generateStream(t, cfg, func(r record) error {
+		if err := checkFrame(r, cfg.Snaplen, &prev, cfg.Start, cfg.Start.Add(8*24*time.Hour)); err != nil {
+			return err
+		}
+		if r.data[23] == protoUDP && binary.BigEndian.Uint16(r.data[34:]) == 53 {
+			dnsAnswers++
+			if len(r.data) != r.wireLen {
+				return fmt.Errorf("DNS answer of %d bytes cut to %d", r.wireLen, len(r.data))
+			}
+		}
+		return nil
+	})
+	t.Logf("bench: %d packets, %d wire bytes, %d DNS answers", truth.Packets, truth.WireBytes, dnsAnswers)
 	if truth.Packets < 3_300_000 || truth.Packets > 3_500_000 {
 		t.Errorf("bench capture has %d packets, want 3.4 M ± 0.1 M", truth.Packets)
 	}

@@ -9,8 +9,8 @@ import (
 // TestWriteCapture writes a capture to disk for hand use until the outflow
 // CLI grows a generate subcommand:
 //
-//	SCENARIO_OUT=/tmp/bench.pcap go test ./scenario -run TestWriteCapture -v
-//	SCENARIO_OUT=/tmp/demo.pcap SCENARIO_CONFIG=demo go test ./scenario -run TestWriteCapture -v
+//	SCENARIO_OUT=/tmp/bench.pcap go test ./scenario -run TestWriteCapture -count=1 -v
+//	SCENARIO_OUT=/tmp/demo.pcap SCENARIO_CONFIG=demo go test ./scenario -run TestWriteCapture -count=1 -v
 func TestWriteCapture(t *testing.T) {
 	path := os.Getenv("SCENARIO_OUT")
 	if path == "" {
