@@ -29,7 +29,7 @@ import (
 func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	capture := filepath.Join(dir, "demo.pcap")
-	truth, err := writeCapture(scenario.DemoConfig(), capture)
+	truth, err := writeCapture(scenario.DemoConfig(), capture, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ Usage:
   outflow collector [flags]               learn baselines, detect, alert
   outflow analyze   [flags] CAPTURE...    sensor + collector over capture files, in event time
   outflow demo      [flags]               a generated multi-day capture with a leak, end to end
+  outflow generate  [flags] FILE          write a synthetic multi-day capture with labelled incidents
   outflow config                          print the default configuration
   outflow version
 
@@ -38,7 +39,7 @@ func main() {
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
-		"sensor": runSensor, "collector": runCollector, "analyze": runAnalyze, "demo": runDemo,
+		"sensor": runSensor, "collector": runCollector, "analyze": runAnalyze, "demo": runDemo, "generate": runGenerate,
 		"config":  func([]string) error { _, err := os.Stdout.Write(config.Defaults); return err },
 		"version": func([]string) error { fmt.Println("outflow", version()); return nil },
 	}

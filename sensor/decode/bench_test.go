@@ -3,6 +3,8 @@ package decode
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // BenchmarkDecode decodes the frames of a real capture, loaded in memory
@@ -21,6 +23,33 @@ func BenchmarkDecode(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		fr := frames[i%len(frames)]
 		_ = d.Decode(fr.Data, fr.LinkType, fr.TS, &p)
+	}
+}
+
+// BenchmarkDecodeVLAN is BenchmarkDecode with an 802.1Q tag in every
+// frame, as a tap on a trunk port sees them.
+func BenchmarkDecodeVLAN(b *testing.B) {
+	frames := readCapture(b, filepath.Join(testdata, "real/bittorrent.pcap"))
+	var n int64
+	for i, fr := range frames {
+		if fr.LinkType != layers.LinkTypeEthernet {
+			b.Fatalf("frame %d: link type %v", i, fr.LinkType)
+		}
+		// TPID 0x8100 and the tag control (VLAN 100) before the frame's own EtherType
+		frames[i].Data = cat(fr.Data[:12], []byte{0x81, 0x00}, tag(100, 0)[:2], fr.Data[12:])
+		n += int64(len(frames[i].Data))
+	}
+	d := New(Config{})
+	var p Packet
+	b.SetBytes(n / int64(len(frames)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		fr := frames[i%len(frames)]
+		_ = d.Decode(fr.Data, fr.LinkType, fr.TS, &p)
+	}
+	if p.VLAN != 100 {
+		b.Errorf("VLAN %d, want 100", p.VLAN)
 	}
 }
 

@@ -30,8 +30,8 @@ type Decoder struct {
 	// link holds the layers below IP, found by layer type as each layer
 	// names the next one (gopacket's sparse container: an indexed slice).
 	link  gopacket.DecodingLayerContainer
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
+	eth   ethernet
+	dot1q vlanTag
 	sll   layers.LinuxSLL
 	sll2  layers.LinuxSLL2
 	loop  layers.Loopback
@@ -44,7 +44,7 @@ type Decoder struct {
 	ip4    layers.IPv4
 	ip6ext layers.IPv6ExtensionSkipper
 	ip6fr  layers.IPv6Fragment
-	tcp    layers.TCP
+	tcp    tcpHeader
 	udp    layers.UDP
 	icmp4  layers.ICMPv4
 	icmp6  layers.ICMPv6

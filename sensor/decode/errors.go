@@ -31,6 +31,16 @@ var (
 	errPPPShort    = fmt.Errorf("ppp protocol field cut: %w", ErrTruncated)
 	errIPv6Version = fmt.Errorf("ipv6 version field is not 6: %w", ErrMalformed)
 	errIPv4Version = fmt.Errorf("ipv4 version field is not 4: %w", ErrMalformed)
+	errEtherShort  = fmt.Errorf("ethernet header cut: %w", ErrTruncated)
+	errVLANShort   = fmt.Errorf("vlan tag cut: %w", ErrTruncated)
+)
+
+// Transport errors never leave Decode (the packet still counts, see
+// TransportTruncated and TransportMalformed), so they carry no kind.
+var (
+	errTCPShort      = errors.New("tcp header cut")
+	errTCPOptionsCut = errors.New("tcp options cut")
+	errTCPOffset     = errors.New("tcp data offset below 5")
 )
 
 // layerError wraps a failure in layer typ with its kind, unless detail

@@ -8,24 +8,26 @@ import (
 
 // transport fills ports, TCP flags and payload from the bytes after the IP
 // headers. A header cut by the snaplen is counted and decoded as far as it
-// goes (ports need 4 bytes) instead of losing the packet's bytes; the check
-// comes before gopacket's layer so that common case costs no error value.
+// goes (ports need 4 bytes) instead of losing the packet's bytes; for
+// gopacket's layers the check comes first so that common case costs no
+// error value (tcpHeader's errors are static).
 func (d *Decoder) transport(proto layers.IPProtocol, b []byte, p *Packet) {
 	switch proto {
 	case layers.IPProtocolTCP:
-		if len(b) < 20 || int(b[12]>>4)*4 > len(b) {
+		d.fb.truncated = false
+		if err := d.tcp.DecodeFromBytes(b, &d.fb); err != nil {
+			if !d.fb.truncated {
+				d.malformed(b, p)
+				return
+			}
 			d.partial(b, p)
 			if len(b) >= 14 {
 				p.TCPFlags = b[13]
 			}
 			return
 		}
-		if err := d.tcp.DecodeFromBytes(b, &d.fb); err != nil {
-			d.malformed(b, p)
-			return
-		}
-		p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-		p.TCPFlags = b[13] // FIN..CWR in wire order, as Packet documents
+		p.SrcPort, p.DstPort = d.tcp.SrcPort, d.tcp.DstPort
+		p.TCPFlags = d.tcp.Flags // FIN..CWR in wire order, as Packet documents
 		p.Payload = d.tcp.Payload
 	case layers.IPProtocolUDP, layers.IPProtocolUDPLite:
 		if len(b) < 8 {
