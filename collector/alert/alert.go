@@ -15,8 +15,9 @@ const (
 // where, which detectors fired and why. It is written as one JSON object
 // (JSON-lines file, webhook body) and rendered for chat.
 type Alert struct {
-	// ID is stable for the same host, detectors and evidence window, so a
-	// replay of the same data yields the same ids.
+	// ID is stable for the same host, detectors and first evidence (its
+	// event time), so a replay of the same data yields the same ids; two
+	// alerts never share one.
 	ID          string     `json:"id"`
 	Host        string     `json:"host"`         // internal IP
 	Remotes     []string   `json:"remotes"`      // external IPs, most bytes first

@@ -89,11 +89,13 @@ func TestEvictOldestHost(t *testing.T) {
 	cfg.MaxHosts = 2
 	store := mapStore{}
 	e, _ := newEngine(t, cfg, store)
-	e.Ingest("gw1", at(0, 1, 0), []flow.Record{out("10.0.0.1", "198.51.100.1", 1, at(0, 0, 0), at(0, 1, 0), "")})
-	e.Ingest("gw1", at(0, 2, 0), []flow.Record{out("10.0.0.2", "198.51.100.1", 1, at(0, 1, 0), at(0, 2, 0), "")})
-	e.Ingest("gw1", at(0, 3, 0), []flow.Record{out("10.0.0.1", "198.51.100.1", 1, at(0, 2, 0), at(0, 3, 0), "")})
+	// Each batch's clock is AllowedLateness past its record, so the
+	// watermark reaches the record and it is processed in that batch.
+	e.Ingest("gw1", at(0, 1, 30), []flow.Record{out("10.0.0.1", "198.51.100.1", 1, at(0, 0, 0), at(0, 1, 0), "")})
+	e.Ingest("gw1", at(0, 2, 30), []flow.Record{out("10.0.0.2", "198.51.100.1", 1, at(0, 1, 0), at(0, 2, 0), "")})
+	e.Ingest("gw1", at(0, 3, 30), []flow.Record{out("10.0.0.1", "198.51.100.1", 1, at(0, 2, 0), at(0, 3, 0), "")})
 	_ = e.Save()
-	e.Ingest("gw1", at(0, 4, 0), []flow.Record{out("10.0.0.3", "198.51.100.1", 1, at(0, 3, 0), at(0, 4, 0), "")})
+	e.Ingest("gw1", at(0, 4, 30), []flow.Record{out("10.0.0.3", "198.51.100.1", 1, at(0, 3, 0), at(0, 4, 0), "")})
 	_ = e.Save()
 	if _, ok := store["host.10-0-0-2"]; ok {
 		t.Fatal("evicted host still in the store")

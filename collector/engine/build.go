@@ -139,7 +139,11 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 	if a.Score >= criticalScore || a.BytesOut >= criticalBytes {
 		a.Severity = alert.SeverityCritical
 	}
-	a.ID = alertID(h.key, g.wins[0].start, a.Detectors)
+	first := g.evs[0].at
+	for _, ev := range g.evs {
+		first = min(first, ev.at)
+	}
+	a.ID = alertID(h.key, first, a.Detectors)
 	a.Summary = summarize(&a, vol, volEv, nd, e.cfg.Window)
 	return a
 }
@@ -153,12 +157,14 @@ func groupWindow(g *group, start int64) *window {
 	return g.wins[0] // not reached: raise records every window
 }
 
-// alertID is stable for the same host, first evidence window and detectors,
-// so a replay of the same data yields the same ids.
-func alertID(k addrKey, window int64, detectors []string) string {
+// alertID is stable for the same host, first evidence (event time of the
+// record that raised it) and detectors, so a replay of the same data yields
+// the same ids, and two alerts for one host in one window do not share one
+// (the alert stream de-duplicates on it).
+func alertID(k addrKey, firstEvidence int64, detectors []string) string {
 	h := sha256.New()
 	h.Write(k[:])
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(window)))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(firstEvidence)))
 	h.Write([]byte(strings.Join(detectors, ",")))
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -12,11 +12,12 @@ import (
 
 type enc struct{ b []byte }
 
-func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *enc) int(v int64)   { e.b = binary.AppendVarint(e.b, v) }
-func (e *enc) f64(v float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *enc) f32(v float32) { e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(v)) }
-func (e *enc) str(s string)  { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *enc) uint(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) int(v int64)    { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) f64(v float64)  { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
+func (e *enc) f32(v float32)  { e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(v)) }
+func (e *enc) str(s string)   { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *enc) bytes(v []byte) { e.uint(uint64(len(v))); e.b = append(e.b, v...) }
 
 func (e *enc) bool(v bool) {
 	if v {
@@ -102,6 +103,10 @@ func (d *dec) f32() float32 {
 }
 
 func (d *dec) str() string { return string(d.take(d.count(1 << 16))) }
+
+// bytes reads a length-prefixed byte string of at most limit bytes; the
+// result aliases the input.
+func (d *dec) bytes(limit int) []byte { return d.take(d.count(limit)) }
 
 func (d *dec) bool() bool {
 	v := d.take(1)

@@ -21,10 +21,17 @@ type Config struct {
 	// far behind the newest sensor clock (event time), so a stopped sensor
 	// cannot hold every window open. Default 5m.
 	SensorIdle time.Duration `yaml:"sensor_idle"`
-	// GroupWait holds a host's first evidence this long (event time, moved
-	// by the watermark) so other detectors' evidence joins the same alert.
-	// Default 30s.
+	// GroupWait holds a host's first evidence this long (event time) so
+	// other detectors' evidence joins the same alert; while the host keeps
+	// sending to a remote named in the evidence, the wait restarts from its
+	// latest record. Default 30s.
 	GroupWait time.Duration `yaml:"group_wait"`
+	// GroupMax caps that wait: an alert leaves at most this long (event
+	// time) after its first evidence, however long the transfer goes on.
+	// Default 5m: an upload running at a few MB/s reaches a volume limit
+	// of a few hundred MB within that, so new_destination and volume make
+	// one alert, and the analyst hears of it within minutes.
+	GroupMax time.Duration `yaml:"group_max"`
 
 	// BaselineWindows is how many past active windows a host's baseline
 	// keeps. Default 168: one week of hours.
@@ -76,6 +83,7 @@ func DefaultConfig() Config {
 		AllowedLateness:   30 * time.Second,
 		SensorIdle:        5 * time.Minute,
 		GroupWait:         30 * time.Second,
+		GroupMax:          5 * time.Minute,
 		BaselineWindows:   168,
 		LearningWindows:   24,
 		Backstop:          1 << 30,
@@ -102,6 +110,7 @@ func (c *Config) Validate() error {
 	check(c.AllowedLateness >= 0, "allowed_lateness", "must not be negative")
 	check(c.SensorIdle > 0, "sensor_idle", "must be positive")
 	check(c.GroupWait >= 0, "group_wait", "must not be negative")
+	check(c.GroupMax >= c.GroupWait, "group_max", "must be at least group_wait")
 	check(c.BaselineWindows >= 1 && c.BaselineWindows <= 65535, "baseline_windows", "must be in 1..65535")
 	check(c.LearningWindows >= 1, "learning_windows", "must be at least 1")
 	check(c.LearningWindows <= c.BaselineWindows, "learning_windows", "must not exceed baseline_windows")

@@ -20,8 +20,9 @@ func (e *Engine) setLimits(h *host, w *window) {
 	w.learning = false
 }
 
-// checkVolume raises volume evidence when w has just crossed its limit.
-func (e *Engine) checkVolume(h *host, w *window, at int64) {
+// checkVolume raises volume evidence when w has just crossed its limit, on
+// the record (to remote, ending at at) that crossed it.
+func (e *Engine) checkVolume(h *host, w *window, remote addrKey, at int64) {
 	if w.volumeFired || float64(w.bytes) <= w.limit {
 		return
 	}
@@ -30,6 +31,7 @@ func (e *Engine) checkVolume(h *host, w *window, at int64) {
 		detector: detVolume,
 		window:   w.start,
 		at:       at,
+		remote:   remote,
 		baseline: w.typical,
 		limit:    w.limit,
 		learning: w.learning,

@@ -2,8 +2,10 @@
 // batches of flow records from sensors, keeps a watermark from the sensors'
 // clocks, sums each internal host's outbound bytes into tumbling windows,
 // learns a robust per-host baseline, runs the detectors (volume,
-// new_destination) as records arrive, groups their evidence per host and
-// returns alerts.
+// new_destination), groups their evidence per host and returns alerts.
+// Records wait until the watermark reaches them and are then processed in
+// event-time order, so the alerts depend on the records alone, not on how
+// sensors batched them.
 //
 // It owns the per-host state (baselines, destination history, open windows,
 // pending evidence) and the fleet prevalence table, and persists them through

@@ -18,13 +18,18 @@ type Engine struct {
 	hosts map[addrKey]*host
 	fleet fleet
 	clock sensorClocks
-	// closed: every window ending at or before it has been closed (ns);
-	// records for those windows are late.
+	held  holdQueue // records waiting for the watermark (hold.go)
+	// closed: every window ending at or before it has been closed (ns); a
+	// record for one of them is counted in the window starting at closed.
 	closed int64
 
-	pending []*host  // hosts with a pending group
-	dirty   []*host  // hosts to write at the next save
-	deleted []string // store keys of evicted hosts
+	pending      []*host  // hosts with a pending group
+	nextDeadline int64    // no pending group has an earlier deadline (ns)
+	dirty        []*host  // hosts to write at the next save
+	deleted      []string // store keys to delete at the next save: evicted hosts, stale held pieces
+	saveDue      bool     // windows closed since the last save
+	heldGen      uint64   // generation of the held-record pieces (persist.go)
+	heldKeys     []string // store keys of the held-record pieces last written
 
 	scratch []float32
 	evicted []addrKey
@@ -41,13 +46,15 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		set = metrics.NewSet()
 	}
 	e := &Engine{
-		cfg:    cfg,
-		store:  store,
-		m:      newEngineMetrics(set),
-		hosts:  make(map[addrKey]*host),
-		fleet:  fleet{m: make(map[addrKey]fleetEntry), limit: cfg.MaxFleetRemotes},
-		clock:  newSensorClocks(),
-		closed: math.MinInt64,
+		cfg:          cfg,
+		store:        store,
+		m:            newEngineMetrics(set),
+		hosts:        make(map[addrKey]*host),
+		fleet:        fleet{m: make(map[addrKey]fleetEntry), limit: cfg.MaxFleetRemotes},
+		clock:        newSensorClocks(),
+		held:         holdQueue{limit: maxHeld},
+		closed:       math.MinInt64,
+		nextDeadline: math.MaxInt64,
 	}
 	if store != nil {
 		if err := e.restore(); err != nil {
@@ -57,25 +64,38 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 	return e, nil
 }
 
-// Ingest processes one batch from sensor, whose clock (newest packet time
-// it processed) is clock, and returns the alerts that became ready. Records
-// are counted against the watermark as it was before the batch; the batch's
-// clock then moves the watermark, closing windows and releasing alerts.
+// Ingest takes one batch from sensor, whose clock (newest packet time it
+// processed) is clock, and returns the alerts that became ready. The
+// records wait until the watermark, moved by this batch's clock, reaches
+// their End; whatever it has reached is then processed in event-time order
+// (hold.go). A record whose End the watermark had already reached before
+// this batch is late: still counted, but processed out of order.
 func (e *Engine) Ingest(sensor string, clock time.Time, recs []flow.Record) []alert.Alert {
 	e.m.flows.Add(len(recs))
+	wm := e.clock.wm
 	newest := int64(math.MinInt64)
+	n := len(e.held.q)
 	for i := range recs {
-		e.observe(sensor, &recs[i])
-		if !recs[i].End.IsZero() {
-			newest = max(newest, recs[i].End.UnixNano())
+		r := &recs[i]
+		if !r.End.IsZero() {
+			newest = max(newest, r.End.UnixNano())
+		}
+		if !e.held.hold(sensor, r) {
+			e.m.flowsIgnored.Inc()
+			continue
+		}
+		if e.held.q[len(e.held.q)-1].end <= wm {
+			e.m.late.Inc()
 		}
 	}
+	e.held.order(n)
 	if !clock.IsZero() {
 		newest = clock.UnixNano()
 	}
 	if newest != math.MinInt64 {
-		e.advance(sensor, newest)
+		wm = e.advance(sensor, newest)
 	}
+	e.release(wm)
 	return e.takeAlerts()
 }
 
@@ -87,67 +107,99 @@ func (e *Engine) takeAlerts() []alert.Alert {
 	return out
 }
 
+// advance moves sensor's clock to ns and returns the new watermark.
+func (e *Engine) advance(sensor string, ns int64) int64 {
+	e.clock.update(sensor, ns)
+	e.m.sensors.Set(float64(len(e.clock.m)))
+	wm := e.clock.watermark(int64(e.cfg.SensorIdle), int64(e.cfg.AllowedLateness))
+	e.m.watermark.Set(float64(wm) / 1e9)
+	return wm
+}
+
+// release processes the held records the watermark wm has reached, closes
+// the windows it has passed and emits the groups whose deadline it has
+// reached.
+func (e *Engine) release(wm int64) {
+	e.process(wm)
+	if over := e.held.len() - e.held.limit; over > 0 {
+		e.m.heldOverflow.Add(over)
+		e.process(e.held.waiting()[over-1].end)
+	}
+	if c := e.windowStart(wm); c > e.closed {
+		e.closeThrough(c)
+	}
+	e.emitReady(wm)
+	if e.saveDue {
+		e.saveQuietly()
+	}
+}
+
+// process feeds the held records ending at or before limit to the windows
+// and detectors, in order.
+func (e *Engine) process(limit int64) {
+	for {
+		r, ok := e.held.next(limit)
+		if !ok {
+			break
+		}
+		e.observe(r)
+	}
+	e.held.compact()
+	e.m.held.Set(float64(e.held.len()))
+}
+
 // observe adds one record to its host's window and runs the detectors.
-func (e *Engine) observe(sensor string, r *flow.Record) {
-	hostAddr, remote, out, _, name, ok := r.Local()
-	if !ok || out == 0 || r.End.IsZero() {
-		e.m.flowsIgnored.Inc()
-		return
+// Records come in event-time order, so before the record is counted every
+// group whose deadline it passes is emitted (an alert reports what its host
+// sent up to its deadline, never after) and every window that ends before
+// it is closed (so a new window's limit always learns from all earlier ones).
+func (e *Engine) observe(r *held) {
+	end := r.end
+	if end > e.nextDeadline {
+		e.emitReady(end - 1)
 	}
-	end := r.End.UnixNano()
-	start := end
-	if !r.Start.IsZero() {
-		start = min(r.Start.UnixNano(), end)
+	if c := e.windowStart(end); c > e.closed {
+		e.closeThrough(c)
 	}
-	h := e.hostFor(keyOf(hostAddr), end)
+	h := e.hostFor(r.host, end)
 	h.first = min(h.first, end)
 	h.last = max(h.last, end)
 
 	ws := e.windowStart(end)
-	if ws+int64(e.cfg.Window) <= e.closed {
-		e.m.late.Inc()
-		ws = e.closed // the current window: late bytes are not lost
+	if ws < e.closed {
+		ws = e.closed // late, its window closed: the current window, so its bytes are not lost
 	}
 	w := e.windowFor(h, ws)
-	rk := keyOf(remote)
-	wr, tracked := e.addToWindow(w, sensor, rk, name, out, start, end)
+	wr, tracked := e.addToWindow(w, r.sensor, r.remote, r.name, r.bytes, r.start, end)
 
-	d, isNew, evicted := h.dests.touch(rk, end, out, e.cfg.MaxRemotesPerHost, e.evicted[:0])
+	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, e.cfg.MaxRemotesPerHost, e.evicted[:0])
 	for _, k := range evicted {
 		e.fleet.remove(k)
 		e.m.destsEvicted.Inc()
 	}
 	e.evicted = evicted
 	if isNew {
-		if n := e.fleet.add(rk, d.first); n > 0 {
+		if n := e.fleet.add(r.remote, d.first); n > 0 {
 			e.m.fleetEvicted.Add(n)
 		}
 		e.m.fleetRemotes.Set(float64(len(e.fleet.m)))
 	}
 	e.markDirty(h)
 
-	e.checkVolume(h, w, end)
+	e.checkVolume(h, w, r.remote, end)
 	if tracked {
-		e.checkNewDest(h, w, rk, wr, d, end)
+		e.checkNewDest(h, w, r.remote, wr, d, end)
+	}
+	if h.pending != nil {
+		e.extend(h.pending, r.remote, end)
 	}
 }
 
-// advance moves sensor's clock to ns, then the watermark, closing windows
-// it passed and emitting groups whose wait is over.
-func (e *Engine) advance(sensor string, ns int64) {
-	e.clock.update(sensor, ns)
-	e.m.sensors.Set(float64(len(e.clock.m)))
-	wm := e.clock.watermark(int64(e.cfg.SensorIdle), int64(e.cfg.AllowedLateness))
-	e.m.watermark.Set(float64(wm) / 1e9)
-	if c := e.windowStart(wm); c > e.closed {
-		e.closeThrough(c)
-	}
-	e.emitReady(wm)
-}
-
-// Flush ends the input: it moves the watermark past every open window and
-// pending group, closes them, saves, and returns the remaining alerts.
+// Flush ends the input: it processes every held record, moves the
+// watermark past every open window and pending group, closes them, saves,
+// and returns the remaining alerts.
 func (e *Engine) Flush() []alert.Alert {
+	e.process(math.MaxInt64)
 	end := e.clock.wm
 	for _, h := range e.hosts {
 		if n := len(h.wins); n > 0 {
@@ -178,6 +230,7 @@ func (e *Engine) Save() error {
 // saveQuietly saves and counts a failure; the dirty hosts stay queued, so
 // the next save retries them.
 func (e *Engine) saveQuietly() {
+	e.saveDue = false
 	if e.store == nil {
 		return
 	}
@@ -189,10 +242,12 @@ func (e *Engine) saveQuietly() {
 // Stats are figures for reports and tests.
 type Stats struct {
 	Hosts, FleetRemotes, PendingAlerts int
+	HeldRecords                        int // records waiting for the watermark
 	Watermark                          time.Time
 }
 
 // Stats returns the engine's current size and watermark.
 func (e *Engine) Stats() Stats {
-	return Stats{Hosts: len(e.hosts), FleetRemotes: len(e.fleet.m), PendingAlerts: len(e.pending), Watermark: utc(e.clock.wm)}
+	return Stats{Hosts: len(e.hosts), FleetRemotes: len(e.fleet.m), PendingAlerts: len(e.pending),
+		HeldRecords: e.held.len(), Watermark: utc(e.clock.wm)}
 }

@@ -21,7 +21,7 @@ func TestSpikeToNewServer(t *testing.T) {
 	}
 	a := alerts[0]
 	want := alert.Alert{
-		ID:          alertID(keyOf(recs[0].SrcAddr), at(74, 0, 0).UnixNano(), []string{"new_destination", "volume"}),
+		ID:          alertID(keyOf(recs[0].SrcAddr), at(74, 13, 10).UnixNano(), []string{"new_destination", "volume"}), // the first upload record ends 02:13:10
 		Host:        "10.1.2.3",
 		Remotes:     []string{"203.0.113.9"},
 		RemoteNames: []string{"files.example.net"},

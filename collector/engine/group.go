@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -23,14 +24,15 @@ func (d detector) String() string {
 	return "unknown"
 }
 
-// evidence is one detector's finding as raised; the byte counts and times
-// are read from the window when the alert is built, so the alert shows
-// what the host had sent by then.
+// evidence is one detector's finding as raised. The byte counts and times
+// in the alert are read from the windows when the group is emitted, which
+// is exactly when processing reaches its deadline: the alert shows what the
+// host had sent up to then.
 type evidence struct {
 	detector   detector
-	window     int64 // start of the window it was raised in (ns)
-	at         int64 // end of the record that raised it (ns)
-	remote     addrKey
+	window     int64   // start of the window it was raised in (ns)
+	at         int64   // end of the record that raised it (ns)
+	remote     addrKey // the new destination; volume: the remote of the record that crossed the limit
 	firstSeen  int64   // new_destination: when the host first sent to remote (ns)
 	prevalence int     // new_destination: hosts sending to remote
 	baseline   float64 // volume: typical bytes per window, 0 while learning
@@ -38,10 +40,17 @@ type evidence struct {
 	learning   bool    // volume: limit is the backstop
 }
 
-// group is a host's evidence waiting for GroupWait so that detectors firing
-// close together make one alert.
+// group is a host's evidence waiting so that detectors firing on the same
+// incident make one alert. Its deadline starts GroupWait after the first
+// evidence and moves to GroupWait after each later record of the host to a
+// remote named in its evidence (the transfer is still going), but never
+// past GroupMax after the first evidence. Evidence raised by a record that
+// ends at or before the deadline joins the group; a record ending after it
+// is only processed once the group has been emitted, so its evidence opens
+// a new group. Records are processed in event-time order, so all of this
+// depends on the records alone, not on how they were batched.
 type group struct {
-	deadline int64 // emit when the watermark reaches it (ns)
+	deadline int64 // emitted when processing or the watermark reaches it (ns)
 	evs      []evidence
 	wins     []*window // windows the evidence was raised in, oldest first
 }
@@ -54,6 +63,7 @@ func (e *Engine) raise(h *host, w *window, ev evidence) {
 		g = &group{deadline: ev.at + int64(e.cfg.GroupWait)}
 		h.pending = g
 		e.pending = append(e.pending, h)
+		e.nextDeadline = min(e.nextDeadline, g.deadline)
 	}
 	g.evs = append(g.evs, ev)
 	if !slices.Contains(g.wins, w) {
@@ -63,23 +73,41 @@ func (e *Engine) raise(h *host, w *window, ev evidence) {
 	e.markDirty(h)
 }
 
-// emitReady turns every group whose deadline the watermark has reached into
-// an alert, in deadline then host order so replays emit in the same order.
-func (e *Engine) emitReady(wm int64) {
+// extend holds g open while its host keeps sending to a remote its
+// evidence names: the record ending at end (at or before the deadline)
+// moves the deadline to end+GroupWait, capped at GroupMax after the first
+// evidence. An upload that triggers new_destination after 10 MB and the
+// volume limit two minutes later is one alert, not two.
+func (e *Engine) extend(g *group, remote addrKey, end int64) {
+	if !slices.ContainsFunc(g.evs, func(ev evidence) bool { return ev.remote == remote }) {
+		return
+	}
+	d := min(end+int64(e.cfg.GroupWait), g.evs[0].at+int64(e.cfg.GroupMax))
+	g.deadline = max(g.deadline, d) // the cap never moves it back
+}
+
+// emitReady turns every group whose deadline is at or before limit into an
+// alert, in deadline then host order. Deadlines only grow while a group is
+// pending and a new group's deadline is after every emitted one, so the
+// whole alert sequence comes out in (deadline, host) order.
+func (e *Engine) emitReady(limit int64) {
 	var ready []*host
 	keep := e.pending[:0]
+	next := int64(math.MaxInt64)
 	for _, h := range e.pending {
 		if h.pending == nil {
 			continue // emitted on eviction
 		}
-		if h.pending.deadline <= wm {
+		if h.pending.deadline <= limit {
 			ready = append(ready, h)
 		} else {
 			keep = append(keep, h)
+			next = min(next, h.pending.deadline)
 		}
 	}
 	clear(e.pending[len(keep):])
 	e.pending = keep
+	e.nextDeadline = next
 	slices.SortFunc(ready, func(a, b *host) int {
 		return cmp.Or(cmp.Compare(a.pending.deadline, b.pending.deadline), compareKeys(a.key, b.key))
 	})

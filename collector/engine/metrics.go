@@ -12,7 +12,9 @@ import (
 type engineMetrics struct {
 	flows                *metrics.Counter // records received
 	flowsIgnored         *metrics.Counter // internal/external-only or no bytes out
-	late                 *metrics.Counter // records for windows already closed
+	late                 *metrics.Counter // records that arrived with End at or behind the watermark
+	held                 *metrics.Gauge   // records waiting for the watermark
+	heldOverflow         *metrics.Counter // records processed early because the hold queue was full
 	windowsClosed        *metrics.Counter
 	hosts                *metrics.Gauge
 	hostsEvicted         *metrics.Counter
@@ -34,6 +36,8 @@ func newEngineMetrics(s *metrics.Set) *engineMetrics {
 		flows:                s.GetOrCreateCounter(p + "flows_total"),
 		flowsIgnored:         s.GetOrCreateCounter(p + "flows_ignored_total"),
 		late:                 s.GetOrCreateCounter(p + "late_flows_total"),
+		held:                 s.GetOrCreateGauge(p+"held_flows", nil),
+		heldOverflow:         s.GetOrCreateCounter(p + "held_overflow_total"),
 		windowsClosed:        s.GetOrCreateCounter(p + "windows_closed_total"),
 		hosts:                s.GetOrCreateGauge(p+"hosts", nil),
 		hostsEvicted:         s.GetOrCreateCounter(p + "hosts_evicted_total"),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/outflowhq/outflow/collector/engine/baseline"
@@ -11,14 +12,24 @@ import (
 
 // Persisted state: one key per host ("host.10-1-2-3") holding its baseline,
 // destination history, open windows and pending evidence, and "engine.meta"
-// holding the watermark and sensor clocks. Values start with a version
-// byte. The fleet prevalence table is not stored: it is rebuilt from the
-// hosts' destination histories on restore.
+// holding the watermark, sensor clocks and the records still waiting for
+// the watermark. Values start with a version byte. The fleet prevalence
+// table is not stored: it is rebuilt from the hosts' destination histories
+// on restore.
+//
+// The held records usually fit in engine.meta. When they do not, the rest
+// goes in pieces "engine.held.<gen>.<i>" written before engine.meta, under a
+// generation number that changes at every such save, so engine.meta never
+// names a piece that is not there; pieces of older generations are deleted
+// after it.
 
 const (
-	stateVersion = 1
-	metaKey      = "engine.meta"
-	maxDecoded   = 1 << 20 // sanity bound on any decoded count
+	hostVersion   = 1
+	metaVersion   = 2 // 2: held records
+	metaKey       = "engine.meta"
+	heldKeyPrefix = "engine.held."
+	maxPiece      = 256 << 10 // held-record bytes per store value (the limit is 512 KiB)
+	maxDecoded    = 1 << 20   // sanity bound on any decoded count
 )
 
 func (e *Engine) save() error {
@@ -46,16 +57,57 @@ func (e *Engine) save() error {
 			e.markDirty(h)
 		}
 	}
-	buf.b = buf.b[:0]
-	e.encodeMeta(&buf)
-	if err := e.store.Put(metaKey, buf.b); err != nil {
-		errs = append(errs, fmt.Errorf("put %s: %w", metaKey, err))
+	if err := e.saveMeta(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-func (e *Engine) encodeMeta(b *enc) {
-	b.uint(stateVersion)
+// saveMeta writes the held records and engine.meta.
+func (e *Engine) saveMeta() error {
+	var block enc
+	encodeHeld(&block, e.held.waiting())
+	pieces := splitPieces(block.b, maxPiece)
+	var keys []string
+	if len(pieces) > 1 {
+		e.heldGen++ // never reused, even when this save fails
+		for i, p := range pieces[1:] {
+			k := fmt.Sprintf("%s%d.%d", heldKeyPrefix, e.heldGen, i+1)
+			keys = append(keys, k)
+			if err := e.store.Put(k, p); err != nil {
+				e.deleted = append(e.deleted, keys...)
+				return fmt.Errorf("put %s: %w", k, err)
+			}
+		}
+	}
+	var buf enc
+	e.encodeMeta(&buf, len(pieces), pieces[0])
+	if err := e.store.Put(metaKey, buf.b); err != nil {
+		e.deleted = append(e.deleted, keys...)
+		return fmt.Errorf("put %s: %w", metaKey, err)
+	}
+	old := e.heldKeys
+	e.heldKeys = keys
+	var errs []error
+	for _, k := range old {
+		if err := e.store.Delete(k); err != nil {
+			errs = append(errs, fmt.Errorf("delete %s: %w", k, err))
+			e.deleted = append(e.deleted, k)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func splitPieces(b []byte, n int) [][]byte {
+	pieces := [][]byte{b[:min(len(b), n)]}
+	for b = b[len(pieces[0]):]; len(b) > 0; b = b[min(len(b), n):] {
+		pieces = append(pieces, b[:min(len(b), n)])
+	}
+	return pieces
+}
+
+func (e *Engine) encodeMeta(b *enc, pieces int, first []byte) {
+	b.uint(metaVersion)
 	b.int(e.closed)
 	b.int(e.clock.wm)
 	b.uint(uint64(len(e.clock.m)))
@@ -63,12 +115,18 @@ func (e *Engine) encodeMeta(b *enc) {
 		b.str(s)
 		b.int(t)
 	}
+	b.uint(e.heldGen)
+	b.uint(uint64(pieces))
+	b.bytes(first)
 }
 
-func (e *Engine) decodeMeta(d *dec) {
-	if v := d.uint(); v != stateVersion {
+// decodeMeta restores the clocks and returns the number of held-record
+// pieces and the first one (none before version 2).
+func (e *Engine) decodeMeta(d *dec) (pieces int, first []byte) {
+	v := d.uint()
+	if v < 1 || v > metaVersion {
 		d.fail(fmt.Errorf("unknown version %d", v))
-		return
+		return 0, nil
 	}
 	e.closed = d.int()
 	e.clock.wm = d.int()
@@ -76,10 +134,55 @@ func (e *Engine) decodeMeta(d *dec) {
 		s := d.str()
 		e.clock.m[s] = d.int()
 	}
+	if v < 2 {
+		return 0, nil
+	}
+	e.heldGen = d.uint()
+	return d.count(maxDecoded), d.bytes(maxPiece)
+}
+
+// encodeHeld writes records in processing order: End as a delta from the
+// previous record's, Start as a duration before End.
+func encodeHeld(b *enc, rs []held) {
+	b.uint(uint64(len(rs)))
+	prev := int64(0)
+	for i := range rs {
+		r := &rs[i]
+		b.int(r.end - prev)
+		prev = r.end
+		b.uint(uint64(r.end - r.start))
+		b.uint(r.bytes)
+		b.addr(r.host)
+		b.addr(r.remote)
+		b.str(r.name)
+		b.str(r.sensor)
+	}
+}
+
+func decodeHeld(d *dec, q *holdQueue) {
+	prev := int64(0)
+	sensors := map[string]string{} // one string per sensor, not one per record
+	for n := d.count(maxHeld); n > 0 && d.err == nil; n-- {
+		r := held{end: prev + d.int()}
+		prev = r.end
+		r.start = r.end - int64(d.uint())
+		r.bytes = d.uint()
+		r.host, r.remote = d.addr(), d.addr()
+		r.name = d.str()
+		s := d.str()
+		if x, ok := sensors[s]; ok {
+			s = x
+		} else {
+			sensors[s] = s
+		}
+		r.sensor = s
+		q.q = append(q.q, r)
+	}
+	q.order(0) // already in order unless corrupt
 }
 
 func encodeHost(b *enc, h *host) {
-	b.uint(stateVersion)
+	b.uint(hostVersion)
 	b.addr(h.key)
 	b.int(h.first)
 	b.int(h.last)
@@ -128,7 +231,7 @@ func encodeHost(b *enc, h *host) {
 }
 
 func (e *Engine) decodeHost(d *dec) *host {
-	if v := d.uint(); v != stateVersion {
+	if v := d.uint(); v != hostVersion {
 		d.fail(fmt.Errorf("unknown version %d", v))
 		return nil
 	}
@@ -229,14 +332,22 @@ func containsWindow(ws []*window, w *window) bool {
 	return false
 }
 
-// restore loads every host and the meta record from the store, then
-// rebuilds the fleet prevalence table from the destination histories.
+// restore loads every host, the meta record and the held records from the
+// store, then rebuilds the fleet prevalence table from the destination
+// histories.
 func (e *Engine) restore() error {
 	keys, err := e.store.Keys()
 	if err != nil {
 		return fmt.Errorf("restore engine state: list keys: %w", err)
 	}
+	var pieces int
+	var first []byte
+	var pieceKeys []string
 	for _, key := range keys {
+		if strings.HasPrefix(key, heldKeyPrefix) {
+			pieceKeys = append(pieceKeys, key) // read once engine.meta says which are current
+			continue
+		}
 		isHost := strings.HasPrefix(key, hostKeyPrefix)
 		if !isHost && key != metaKey {
 			continue // someone else's key in a shared bucket
@@ -254,14 +365,18 @@ func (e *Engine) restore() error {
 				e.hosts[h.key] = h
 				if h.pending != nil {
 					e.pending = append(e.pending, h)
+					e.nextDeadline = min(e.nextDeadline, h.pending.deadline)
 				}
 			}
 		} else {
-			e.decodeMeta(d)
+			pieces, first = e.decodeMeta(d)
 		}
 		if d.err != nil {
 			return fmt.Errorf("restore engine state: decode %s: %w", key, d.err)
 		}
+	}
+	if err := e.restoreHeld(pieces, first, pieceKeys); err != nil {
+		return err
 	}
 	for _, h := range e.hosts {
 		for k, x := range h.dests.m {
@@ -279,5 +394,41 @@ func (e *Engine) restore() error {
 	}
 	e.m.hosts.Set(float64(len(e.hosts)))
 	e.m.fleetRemotes.Set(float64(len(e.fleet.m)))
+	e.m.held.Set(float64(e.held.len()))
+	return nil
+}
+
+// restoreHeld reassembles the held records from the first piece (in
+// engine.meta) and the current generation's other pieces; pieces of other
+// generations are left over from an interrupted save and are deleted at the
+// next one.
+func (e *Engine) restoreHeld(pieces int, first []byte, pieceKeys []string) error {
+	if pieces == 0 {
+		e.deleted = append(e.deleted, pieceKeys...)
+		return nil
+	}
+	block := slices.Clone(first)
+	for i := 1; i < pieces; i++ {
+		k := fmt.Sprintf("%s%d.%d", heldKeyPrefix, e.heldGen, i)
+		v, ok, err := e.store.Get(k)
+		if err != nil {
+			return fmt.Errorf("restore engine state: get %s: %w", k, err)
+		}
+		if !ok {
+			return fmt.Errorf("restore engine state: %s: missing", k)
+		}
+		block = append(block, v...)
+		e.heldKeys = append(e.heldKeys, k)
+	}
+	for _, k := range pieceKeys {
+		if !slices.Contains(e.heldKeys, k) {
+			e.deleted = append(e.deleted, k)
+		}
+	}
+	d := &dec{b: block}
+	decodeHeld(d, &e.held)
+	if d.err != nil {
+		return fmt.Errorf("restore engine state: decode held records (%s): %w", metaKey, d.err)
+	}
 	return nil
 }

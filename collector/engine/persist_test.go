@@ -60,7 +60,7 @@ func TestRestartEquivalence(t *testing.T) {
 func TestStoreKeys(t *testing.T) {
 	store := mapStore{}
 	e, _ := newEngine(t, DefaultConfig(), store)
-	e.Ingest("gw1", at(0, 1, 0), []flow.Record{
+	e.Ingest("gw1", at(0, 1, 30), []flow.Record{ // the watermark reaches them: processed
 		out("10.1.2.3", "198.51.100.1", 10, at(0, 0, 0), at(0, 1, 0), ""),
 		out("fd00::1", "2001:db8::1", 10, at(0, 0, 0), at(0, 1, 0), ""),
 	})

@@ -14,8 +14,8 @@ type window struct {
 	remotes     map[addrKey]winRemote
 	sensors     []string // sensors that reported the host's flows, at most maxSensorsPerWindow
 
-	// volume limits, from the host's baseline when the window opened (and
-	// again whenever an older window closed).
+	// volume limits, from the host's baseline when the window opened
+	// (every earlier window had closed by then).
 	limit    float64 // bytes above which the window is unusual
 	typical  float64 // exp(median) of the baseline, 0 while learning
 	learning bool    // limit is the backstop
@@ -103,7 +103,10 @@ func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, 
 // closeThrough closes every host window that ends at or before c (ns,
 // aligned): its volume enters the baseline, clipped to the window's limit
 // when it was anomalous so an exfiltration does not teach the baseline that
-// exfiltration is normal.
+// exfiltration is normal. Records are processed in event-time order and
+// this runs before the first record of a later window, so when a window
+// opens every earlier one has closed: a host has at most one open window,
+// and its limit is final from the start.
 func (e *Engine) closeThrough(c int64) {
 	w := int64(e.cfg.Window)
 	for _, h := range e.hosts {
@@ -116,14 +119,10 @@ func (e *Engine) closeThrough(c int64) {
 			continue
 		}
 		h.wins = slices.Delete(h.wins, 0, n)
-		for _, open := range h.wins {
-			e.setLimits(h, open)
-			e.checkVolume(h, open, open.last)
-		}
 		e.markDirty(h)
 	}
 	e.closed = c
-	e.saveQuietly()
+	e.saveDue = true // saved once the batch is done, never halfway through it
 }
 
 func (e *Engine) closeWindow(h *host, w *window) {
