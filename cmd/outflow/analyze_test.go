@@ -49,12 +49,6 @@ func parseFlows(t *testing.T, jsonl string) []flow.Record {
 	return recs
 }
 
-// knownDifferences lists connections where `outflow analyze` and Zeek
-// legitimately count differently, per capture and tuple, with the reason.
-// None today: see docs/flows.md for what could have differed and why it
-// does not.
-var knownDifferences = map[string]map[string]string{}
-
 // The flows `outflow analyze` reports — through the sensor, NATS and the
 // JSON-lines output — equal Zeek's conn.log for every connection of every
 // shared capture: packets and IP bytes sent by each endpoint, exactly.
@@ -79,7 +73,7 @@ func TestAnalyzeMatchesZeek(t *testing.T) {
 			if err != nil {
 				t.Fatalf("analyze: %v\n%s", err, stderr)
 			}
-			matched, bad := zeekconn.Compare(zeek, zeekconn.FromRecords(parseFlows(t, stdout)), knownDifferences[name])
+			matched, bad := zeekconn.Compare(zeek, zeekconn.FromRecords(parseFlows(t, stdout)), zeekconn.KnownDifferences[name])
 			for _, b := range bad {
 				t.Error(b)
 			}
