@@ -3,6 +3,9 @@ package scenario
 import (
 	"bufio"
 	"fmt"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"io"
 	"iter"
 	"net/netip"
@@ -50,8 +53,8 @@ func Generate(cfg Config, w io.Writer) (Truth, error) {
 	world := newWorld(cfg)
 
 	bw := bufio.NewWriterSize(w, 1<<20)
-	pw := pcapWriter{w: bw}
-	if err := pw.writeHeader(cfg.Snaplen); err != nil {
+	pw := pcapgo.NewWriterNanos(bw)
+	if err := pw.WriteFileHeader(uint32(cfg.Snaplen), layers.LinkTypeEthernet); err != nil {
 		return truth, fmt.Errorf("scenario: write pcap header: %w", err)
 	}
 
@@ -85,7 +88,8 @@ func Generate(cfg Config, w io.Writer) (Truth, error) {
 		}
 		p := s.pkt
 		data, wireLen := f.frame(p)
-		if err := pw.writePacket(p.ts, data, wireLen); err != nil {
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, p.ts), CaptureLength: len(data), Length: wireLen}
+		if err := pw.WritePacket(ci, data); err != nil {
 			return truth, fmt.Errorf("scenario: write packet %d: %w", truth.Packets, err)
 		}
 		truth.Packets++
