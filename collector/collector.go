@@ -118,6 +118,14 @@ func (c *Collector) Embedded() *transport.Embedded { return c.emb }
 // Ingest exposes sensor health and the last handled sequence.
 func (c *Collector) Ingest() *ingest.Ingest { return c.in }
 
+// Health is nil while the collector is connected to NATS.
+func (c *Collector) Health() error {
+	if !c.nc.IsConnected() {
+		return fmt.Errorf("nats: %s", c.nc.Status())
+	}
+	return nil
+}
+
 // Alerts returns the recent alerts, newest first.
 func (c *Collector) Alerts() []alert.Alert { return c.recent.Alerts() }
 

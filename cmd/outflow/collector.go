@@ -88,7 +88,7 @@ func startCollector(ctx context.Context, cfg *config.Collector, log *slog.Logger
 	}
 	mux := http.NewServeMux()
 	api.Register(mux, col, col.Ingest())
-	srv, err := httpserver.Start(cfg.Listen, set, nil, mux, log)
+	srv, err := httpserver.Start(cfg.Listen, set, col.Health, mux, log)
 	if err != nil {
 		_ = col.Close(context.Background())
 		return nil, nil, err

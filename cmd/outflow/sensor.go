@@ -77,19 +77,25 @@ func runSensor(args []string) error {
 	defer stop()
 
 	set := metrics.NewSet()
+	nc, err := transport.Dial(f.Sensor.NATS, "outflow-sensor-"+f.Sensor.ID)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
 	if f.Sensor.Listen != "" {
-		srv, err := httpserver.Start(f.Sensor.Listen, set, nil, nil, log)
+		health := func() error {
+			if !nc.IsConnected() {
+				return fmt.Errorf("nats %s: %s", f.Sensor.NATS, nc.Status())
+			}
+			return nil
+		}
+		srv, err := httpserver.Start(f.Sensor.Listen, set, health, nil, log)
 		if err != nil {
 			return err
 		}
 		log.Info("serving metrics", "url", "http://"+srv.Addr()+"/metrics")
 		defer shutdownHTTP(srv)
 	}
-	nc, err := transport.Dial(f.Sensor.NATS, "outflow-sensor-"+f.Sensor.ID)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
