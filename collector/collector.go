@@ -68,7 +68,7 @@ func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.
 		}
 		c.nc, err = c.emb.Connect("outflow-collector")
 	} else {
-		c.nc, err = transport.Dial(cfg.NATS.URL, "outflow-collector")
+		c.nc, err = transport.Dial(cfg.NATS.URL, "outflow-collector", log)
 	}
 	if err != nil {
 		return nil, err

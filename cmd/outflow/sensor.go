@@ -77,7 +77,7 @@ func runSensor(args []string) error {
 	defer stop()
 
 	set := metrics.NewSet()
-	nc, err := transport.Dial(f.Sensor.NATS, "outflow-sensor-"+f.Sensor.ID)
+	nc, err := transport.Dial(f.Sensor.NATS, "outflow-sensor-"+f.Sensor.ID, log)
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func (e *Exporter) publishLoop() {
 	for b := range e.queue {
 		e.queueLen.Set(uint64(len(e.queue)))
 		if err := e.pub.Publish(e.ctx, b); err != nil && e.log != nil {
-			e.log.Error("batch lost", "sensor", b.SensorID, "partition", b.Partition, "seq", b.Sequence, "flows", len(b.Flows), "err", err)
+			e.log.Error("batch lost", "partition", b.Partition, "seq", b.Sequence, "flows", len(b.Flows), "err", err)
 		}
 	}
 }
