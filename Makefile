@@ -31,10 +31,13 @@ bench:
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./wire/
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./sensor/decode/
-	$(GO) test -run '^$$' -fuzz FuzzDNS -fuzztime $(FUZZTIME) ./sensor/names/
-	$(GO) test -run '^$$' -fuzz FuzzSNI -fuzztime $(FUZZTIME) ./sensor/names/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMatchesProto$$' -fuzztime $(FUZZTIME) ./wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sensor/decode/
+	$(GO) test -run '^$$' -fuzz '^FuzzLayersMatchGopacket$$' -fuzztime $(FUZZTIME) ./sensor/decode/
+	$(GO) test -run '^$$' -fuzz '^FuzzDNS$$' -fuzztime $(FUZZTIME) ./sensor/names/
+	$(GO) test -run '^$$' -fuzz '^FuzzSNI$$' -fuzztime $(FUZZTIME) ./sensor/names/
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sensor/source/
 
 # Regenerates the protobuf code (needs protoc: apt-get install protobuf-compiler).
 generate:

@@ -38,12 +38,17 @@ type Ingest struct {
 	mu      sync.Mutex
 	sensors map[string]*SensorHealth
 
+	// batch is reused by every Handle (one goroutine): decoding allocates
+	// nothing per record. Whoever process hands records to must copy what it
+	// keeps.
+	batch wire.Batch
+
 	batches, flows, sensorsDropped *metrics.Counter
 	lastSeq                        atomic.Uint64
 }
 
 // New builds an Ingest that calls process for each valid batch and onAlert
-// with what it returns.
+// with what it returns. The batch is reused after process returns.
 func New(process func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert, onAlert func([]alert.Alert), set *metrics.Set) *Ingest {
 	return &Ingest{
 		ingest: process, onAlert: onAlert, set: set, sensors: map[string]*SensorHealth{},
@@ -72,8 +77,8 @@ func (in *Ingest) Handle(d *transport.Delivery) error {
 	if d.Schema != "" && d.Schema != strconv.Itoa(wire.SchemaVersion) {
 		return in.reject(RejectSchema, fmt.Errorf("%s: schema header %q, this collector reads %d", d.Subject, d.Schema, wire.SchemaVersion))
 	}
-	b, err := wire.Decode(d.Data)
-	if err != nil {
+	b := &in.batch
+	if err := wire.DecodeInto(d.Data, b); err != nil {
 		if errors.Is(err, wire.ErrSchema) {
 			return in.reject(RejectSchema, fmt.Errorf("%s: %w", d.Subject, err))
 		}
