@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/outflow
 PKGS    := ./...
 
-.PHONY: all build demo test test-short bench fuzz generate lint clean
+.PHONY: all build demo test test-short bench bench-softflowd fuzz generate lint clean
 
 all: build
 
@@ -27,6 +27,12 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS) | tee bench.txt
+
+# The sensor against softflowd on the same 3.4 M-packet capture (on tmpfs).
+# Needs: apt-get install softflowd nfdump tcpdump
+bench-softflowd: build
+	$(BIN) generate -scenario bench /dev/shm/outflow-bench.pcap
+	bench/compare-softflowd.sh /dev/shm/outflow-bench.pcap
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
