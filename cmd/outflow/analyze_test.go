@@ -53,33 +53,18 @@ func parseFlows(t *testing.T, jsonl string) []flow.Record {
 // JSON-lines output — equal Zeek's conn.log for every connection of every
 // shared capture: packets and IP bytes sent by each endpoint, exactly.
 func TestAnalyzeMatchesZeek(t *testing.T) {
-	logs, _ := filepath.Glob(filepath.Join(testdata, "zeek-conn/*.conn.log"))
-	if len(logs) != 16 {
-		t.Fatalf("want the 16 shared Zeek captures, found %d conn.logs", len(logs))
+	traces, err := zeekconn.Traces(filepath.Join(testdata, "zeek-conn"))
+	if err != nil || len(traces) != 16 {
+		t.Fatalf("want the 16 shared Zeek captures, found %d (%v)", len(traces), err)
 	}
-	for _, log := range logs {
-		name := strings.TrimSuffix(filepath.Base(log), ".conn.log")
-		t.Run(name, func(t *testing.T) {
+	for _, tr := range traces {
+		t.Run(tr.Name, func(t *testing.T) {
 			t.Parallel()
-			capture := strings.TrimSuffix(log, ".conn.log") + ".pcap"
-			if _, err := os.Stat(capture); err != nil {
-				capture += "ng"
-			}
-			zeek, err := zeekconn.ReadLog(log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, stderr, err := outflow(t, "analyze", "-flows", "-", "-alerts", filepath.Join(t.TempDir(), "alerts.jsonl"), capture)
+			stdout, stderr, err := outflow(t, "analyze", "-flows", "-", "-alerts", filepath.Join(t.TempDir(), "alerts.jsonl"), tr.Capture)
 			if err != nil {
 				t.Fatalf("analyze: %v\n%s", err, stderr)
 			}
-			matched, bad := zeekconn.Compare(zeek, zeekconn.FromRecords(parseFlows(t, stdout)), zeekconn.KnownDifferences[name])
-			for _, b := range bad {
-				t.Error(b)
-			}
-			if matched != len(zeek) {
-				t.Errorf("%d of %d Zeek connections match exactly", matched, len(zeek))
-			}
+			tr.Check(t, zeekconn.FromRecords(parseFlows(t, stdout)))
 		})
 	}
 }

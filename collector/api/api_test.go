@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestAPI(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("%s: status %d", c.query, code)
 		}
-		if got := ids(t, m["alerts"]); len(got) != len(c.want) || (len(got) > 0 && !equal(got, c.want)) {
+		if got := ids(t, m["alerts"]); !slices.Equal(got, c.want) {
 			t.Errorf("%q: got %v, want %v", c.query, got, c.want)
 		}
 	}
@@ -95,16 +96,4 @@ func TestAPI(t *testing.T) {
 	if err := json.Unmarshal(m["sensors"], &ss); code != 200 || err != nil || len(ss) != 1 || ss[0].ID != "gw1" || ss[0].Batches != 7 {
 		t.Errorf("sensors: %d %s", code, m["sensors"])
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/outflowhq/outflow/flow"
 )
@@ -226,4 +228,47 @@ func SumByTuple(cs []Conn) []Conn {
 		out = append(out, c)
 	}
 	return out
+}
+
+// Trace is one capture with its Zeek conn.log.
+type Trace struct {
+	Name    string // file name without extension, the key of KnownDifferences
+	Capture string // NAME.pcap or NAME.pcapng
+	Log     string // NAME.conn.log
+}
+
+// Traces lists the captures in dir (shared/testdata/zeek-conn) that have a
+// conn.log.
+func Traces(dir string) ([]Trace, error) {
+	logs, err := filepath.Glob(filepath.Join(dir, "*.conn.log"))
+	if err != nil {
+		return nil, err
+	}
+	var out []Trace
+	for _, log := range logs {
+		base := strings.TrimSuffix(log, ".conn.log")
+		capture := base + ".pcap"
+		if _, err := os.Stat(capture); err != nil {
+			capture += "ng"
+		}
+		out = append(out, Trace{Name: filepath.Base(base), Capture: capture, Log: log})
+	}
+	return out, nil
+}
+
+// Check compares ours with the trace's conn.log and reports every mismatch
+// not in KnownDifferences as a test error.
+func (tr Trace) Check(t testing.TB, ours []Conn) {
+	t.Helper()
+	zeek, err := ReadLog(tr.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched, bad := Compare(zeek, ours, KnownDifferences[tr.Name])
+	for _, b := range bad {
+		t.Error(b)
+	}
+	if matched+len(KnownDifferences[tr.Name]) < len(zeek) || matched == 0 {
+		t.Errorf("%s: %d of %d Zeek connections match exactly", tr.Name, matched, len(zeek))
+	}
 }

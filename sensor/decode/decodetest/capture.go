@@ -37,42 +37,39 @@ func ReadFile(path string) ([]Frame, error) {
 	defer fh.Close()
 	br := bufio.NewReader(fh)
 	magic, _ := br.Peek(4)
-	var frames []Frame
-	add := func(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) {
-		frames = append(frames, Frame{Data: data, LinkType: lt, TS: ci.Timestamp.UnixNano(), WireLen: ci.Length})
-	}
+	var next func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 	if bytes.Equal(magic, ngMagic) {
 		r, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("read capture %s: %w", path, err)
 		}
-		for {
+		next = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
 			data, ci, err := r.ReadPacketData()
-			if errors.Is(err, io.EOF) {
-				return frames, nil
-			}
 			if err != nil {
-				return nil, fmt.Errorf("read capture %s: frame %d: %w", path, len(frames)+1, err)
+				return nil, ci, 0, err
 			}
 			iface, err := r.Interface(ci.InterfaceIndex)
-			if err != nil {
-				return nil, fmt.Errorf("read capture %s: frame %d: %w", path, len(frames)+1, err)
-			}
-			add(data, ci, iface.LinkType)
+			return data, ci, iface.LinkType, err
+		}
+	} else {
+		r, err := pcapgo.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read capture %s: %w", path, err)
+		}
+		next = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+			data, ci, err := r.ReadPacketData()
+			return data, ci, r.LinkType(), err
 		}
 	}
-	r, err := pcapgo.NewReader(br)
-	if err != nil {
-		return nil, fmt.Errorf("read capture %s: %w", path, err)
-	}
+	var frames []Frame
 	for {
-		data, ci, err := r.ReadPacketData()
+		data, ci, lt, err := next()
 		if errors.Is(err, io.EOF) {
 			return frames, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read capture %s: frame %d: %w", path, len(frames)+1, err)
 		}
-		add(data, ci, r.LinkType())
+		frames = append(frames, Frame{Data: data, LinkType: lt, TS: ci.Timestamp.UnixNano(), WireLen: ci.Length})
 	}
 }
