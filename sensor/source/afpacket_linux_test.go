@@ -268,3 +268,46 @@ func TestAFPacketFanout(t *testing.T) {
 		t.Errorf("fanout group captured %d datagrams, want 40", sum)
 	}
 }
+
+// Untagged frames cost no allocation. A VLAN-tagged frame costs gopacket
+// two (the frame with its tag put back, and CaptureInfo.AncillaryData);
+// this test notices if either grows.
+func TestAFPacketAllocs(t *testing.T) {
+	n := newTestNet(t)
+	src := n.open(t, testRing)
+	n.listen(t, "192.0.2.1:9999")
+	// Resolve the neighbour first: the kernel queues only a few datagrams
+	// while ARP is pending.
+	n.send(t, "192.0.2.1:9999", []int{40000}, 1)
+	capture(t, src, 1, new(atomic.Int64))
+	const frames = 200
+	for _, tc := range []struct {
+		tagged bool
+		most   uint64
+	}{{false, frames / 20}, {true, 2*frames + frames/20}} {
+		if tc.tagged {
+			n.sendTagged(t, 10, 40002, frames)
+		} else {
+			n.send(t, "192.0.2.1:9999", []int{40001}, frames)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got := 0
+		for deadline := time.Now().Add(5 * time.Second); got < frames && time.Now().Before(deadline); {
+			data, _, err := src.Next()
+			if errors.Is(err, ErrTimeout) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vlan, _, ok := testUDP(data); ok && vlan == 0 == !tc.tagged {
+				got++
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if m := after.Mallocs - before.Mallocs; got != frames || m > tc.most {
+			t.Errorf("tagged %v: %d allocations for %d frames (want %d frames, at most %d)", tc.tagged, m, got, frames, tc.most)
+		}
+	}
+}

@@ -23,6 +23,11 @@ const (
 // reported as an error instead of an allocation of what the file claims.
 const maxRecord = 16 << 20
 
+// lookAhead is the read buffer: records up to this size are handed out in
+// place, larger ones are copied. It holds any pcap record up to libpcap's
+// largest snap length (262144) with its header.
+const lookAhead = 1<<18 + 1<<12
+
 // errCorrupt marks structural errors in a capture file.
 var errCorrupt = errors.New("corrupt capture")
 
@@ -32,8 +37,8 @@ type frameReader interface {
 	next(info *Info) ([]byte, error)
 }
 
-// fileSource reads a pcap or pcapng file, sequentially, reusing one buffer:
-// no allocation per packet.
+// fileSource reads a pcap or pcapng file, sequentially: frames are handed
+// out from the read buffer, no allocation per packet.
 type fileSource struct {
 	path  string
 	f     *os.File
@@ -65,8 +70,11 @@ func OpenFile(path string) (Source, error) {
 	return &fileSource{path: path, f: f, r: r}, nil
 }
 
+// newFrameReader unzips if the stream is gzip'd, then picks the reader by
+// magic number and reads the file header (pcap) or first section header
+// (pcapng).
 func newFrameReader(f io.Reader) (frameReader, error) {
-	br := bufio.NewReaderSize(f, 1<<16)
+	br := bufio.NewReaderSize(f, lookAhead)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%w: shorter than a file header", errCorrupt)
@@ -76,16 +84,17 @@ func newFrameReader(f io.Reader) (frameReader, error) {
 		if err != nil {
 			return nil, err
 		}
-		br = bufio.NewReaderSize(zr, 1<<16)
+		br = bufio.NewReaderSize(zr, lookAhead)
 		if magic, err = br.Peek(4); err != nil {
 			return nil, fmt.Errorf("%w: shorter than a file header", errCorrupt)
 		}
 	}
+	in := records{r: br}
 	switch binary.LittleEndian.Uint32(magic) {
 	case magicPcapMicro, magicPcapMicroBE, magicPcapNano, magicPcapNanoBE:
-		return newPcapReader(br)
+		return newPcapReader(in)
 	case magicPcapng:
-		return newPcapngReader(br)
+		return newPcapngReader(in)
 	}
 	return nil, fmt.Errorf("%w: unknown magic number %#08x (not pcap or pcapng)", errCorrupt, binary.LittleEndian.Uint32(magic))
 }
@@ -115,17 +124,62 @@ func (s *fileSource) Stats() Stats { return s.stats }
 func (s *fileSource) Kind() string { return "pcap" }
 func (s *fileSource) Close() error { return s.f.Close() }
 
-// readFull reads len(b) bytes: io.EOF if none were there, else
-// io.ErrUnexpectedEOF if the file ended first.
-func readFull(r io.Reader, b []byte) error {
-	_, err := io.ReadFull(r, b)
-	return err
+// records hands out a file's records, each once its length is known.
+type records struct {
+	r   *bufio.Reader
+	big []byte // holds a record larger than the look-ahead
 }
 
-// grow returns buf resized to n bytes, reallocating only to grow.
-func grow(buf []byte, n int) []byte {
-	if cap(buf) < n {
-		buf = make([]byte, n, max(n, 2*cap(buf)))
+// peek returns the next n bytes (n ≤ lookAhead) without consuming them:
+// io.EOF if the file ends before them, io.ErrUnexpectedEOF if inside them.
+func (in *records) peek(n int) ([]byte, error) {
+	b, err := in.r.Peek(n)
+	switch {
+	case err == nil:
+		return b, nil
+	case err == io.EOF && len(b) == 0:
+		return nil, io.EOF
+	case err == io.EOF:
+		return nil, io.ErrUnexpectedEOF
 	}
-	return buf[:n]
+	return nil, err
+}
+
+// take consumes the next n bytes (n ≤ maxRecord), whose start peek has
+// seen, and returns them, valid until the next call: in the read buffer if
+// they fit, else in big, which grows only as the bytes arrive, so a corrupt
+// length in a short file costs no more memory than the file holds.
+func (in *records) take(n int) ([]byte, error) {
+	if n <= in.r.Size() {
+		b, err := in.r.Peek(n)
+		if err != nil {
+			return nil, cut(err)
+		}
+		in.r.Discard(n)
+		return b, nil
+	}
+	have := 0
+	for have < n {
+		want := n
+		if cap(in.big) < n {
+			want = min(n, max(2*have, lookAhead))
+		}
+		if cap(in.big) < want {
+			in.big = append(in.big[:have], make([]byte, want-have)...)
+		}
+		m, err := io.ReadFull(in.r, in.big[have:want])
+		have += m
+		if err != nil {
+			return nil, cut(err)
+		}
+	}
+	return in.big[:n], nil
+}
+
+// cut is the error for a file that ends inside a record.
+func cut(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

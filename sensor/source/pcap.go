@@ -1,31 +1,31 @@
 package source
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
-	"io"
 
 	"github.com/gopacket/gopacket/layers"
 )
 
+// maxSnaplen is libpcap's MAXIMUM_SNAPLEN: records up to it are accepted
+// whatever snap length a file declares (some writers do not truncate to it).
+const maxSnaplen = 262144
+
 // pcapReader reads the classic libpcap format.
 type pcapReader struct {
-	r       *bufio.Reader
+	in      records
 	order   binary.ByteOrder
 	fracNs  int64 // nanoseconds per unit of the sub-second field
 	snaplen uint32
 	link    layers.LinkType
-	hdr     [16]byte
-	buf     []byte
 }
 
-func newPcapReader(r *bufio.Reader) (*pcapReader, error) {
-	var h [24]byte
-	if err := readFull(r, h[:]); err != nil {
-		return nil, fmt.Errorf("%w: pcap file header: %v", errCorrupt, err)
+func newPcapReader(in records) (*pcapReader, error) {
+	h, err := in.take(24)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pcap file header: %v", errCorrupt, cut(err))
 	}
-	p := &pcapReader{r: r, order: binary.LittleEndian, fracNs: 1000}
+	p := &pcapReader{in: in, order: binary.LittleEndian, fracNs: 1000}
 	switch binary.LittleEndian.Uint32(h[:4]) {
 	case magicPcapMicroBE:
 		p.order = binary.BigEndian
@@ -44,23 +44,22 @@ func newPcapReader(r *bufio.Reader) (*pcapReader, error) {
 }
 
 func (p *pcapReader) next(info *Info) ([]byte, error) {
-	if err := readFull(p.r, p.hdr[:]); err != nil {
+	h, err := p.in.peek(16)
+	if err != nil {
 		return nil, err
 	}
-	sec, frac := p.order.Uint32(p.hdr[0:4]), p.order.Uint32(p.hdr[4:8])
-	incl, orig := p.order.Uint32(p.hdr[8:12]), p.order.Uint32(p.hdr[12:16])
-	if incl > max(p.snaplen, 262144) || incl > maxRecord {
+	incl, orig := p.order.Uint32(h[8:12]), p.order.Uint32(h[12:16])
+	if incl > max(p.snaplen, maxSnaplen) || incl > maxRecord {
 		return nil, fmt.Errorf("%w: record of %d bytes, snap length %d", errCorrupt, incl, p.snaplen)
 	}
-	p.buf = grow(p.buf, int(incl))
-	if err := readFull(p.r, p.buf); err != nil {
-		if err == io.EOF && incl > 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	info.Timestamp = int64(sec)*1e9 + int64(frac)*p.fracNs
+	info.Timestamp = int64(p.order.Uint32(h[0:4]))*1e9 + int64(p.order.Uint32(h[4:8]))*p.fracNs
+	// libpcap reads records whose original length is below the captured
+	// one (some writers get it wrong): the frame was at least that long.
 	info.WireLen = int(max(orig, incl))
 	info.LinkType = p.link
-	return p.buf, nil
+	rec, err := p.in.take(16 + int(incl))
+	if err != nil {
+		return nil, err
+	}
+	return rec[16:], nil
 }
