@@ -39,7 +39,9 @@ func ReadFile(path string) ([]Frame, error) {
 	magic, _ := br.Peek(4)
 	var next func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 	if bytes.Equal(magic, ngMagic) {
-		r, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{})
+		// WantMixedLinkType: otherwise pcapgo drops the frames of interfaces
+		// whose link type differs from the first one's.
+		r, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			return nil, fmt.Errorf("read capture %s: %w", path, err)
 		}
