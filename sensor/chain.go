@@ -48,6 +48,11 @@ func (c *chain) Next() ([]byte, source.Info, error) {
 	}
 }
 
+// files is how many files the chain has opened. Its stats change other
+// than by one packet per frame only when a file ends, that is when files
+// moves or Next returns an error: the stages ask for Stats only then.
+func (c *chain) files() int { return c.next }
+
 func (c *chain) Stats() source.Stats {
 	s := c.done
 	if c.cur != nil {

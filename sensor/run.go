@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -47,6 +48,11 @@ func Run(ctx context.Context, cfg *config.Sensor, o Options) error {
 			ClosedIdle: cfg.FlowTable.ClosedIdle, ActiveInterval: cfg.FlowTable.ActiveInterval,
 		},
 		ExportInterval: cfg.Export.Interval,
+	}
+	if len(cfg.Pcap) > 0 {
+		// One replay is one source: decode it on every core. AF_PACKET
+		// scales with fanout instead, one sequential pipeline per socket.
+		pcfg.DecodeWorkers = runtime.GOMAXPROCS(0)
 	}
 	var lines *export.JSONLines
 	if o.Flows != nil {

@@ -16,6 +16,12 @@ type Config struct {
 	// FragmentTimeout is how long, in event time, a first fragment's ports
 	// wait for the later fragments (default 30s).
 	FragmentTimeout time.Duration
+	// DeferFragments makes Decode return ErrFragment for every IPv4 and
+	// IPv6 fragment (first or later) without touching the fragment table,
+	// so decoders that each see part of a capture keep no state between
+	// frames. The caller decodes those frames again, in capture order, with
+	// one Decoder that does not defer.
+	DeferFragments bool
 }
 
 const (
@@ -49,9 +55,10 @@ type Decoder struct {
 	icmp4  layers.ICMPv4
 	icmp6  layers.ICMPv6
 
-	fb    feedback
-	frags fragTable
-	stats Stats
+	fb         feedback
+	frags      fragTable
+	deferFrags bool // Config.DeferFragments
+	stats      Stats
 	// panics makes Decode re-panic instead of recovering, so fuzzing finds
 	// the bug instead of a Malformed count.
 	panics bool
@@ -77,6 +84,7 @@ func New(cfg Config) *Decoder {
 	}
 	d.link = dlc
 	d.frags = newFragTable(cfg.FragmentCapacity, cfg.FragmentTimeout.Nanoseconds())
+	d.deferFrags = cfg.DeferFragments
 	return d
 }
 
@@ -86,8 +94,8 @@ func (d *Decoder) Stats() Stats { return d.stats }
 // Decode fills p (after resetting it) from one frame of link type lt
 // captured at ts (Unix nanoseconds). It returns nil for an IP packet, even
 // when the transport header was cut, and otherwise an error matching one of
-// ErrNotIP, ErrUnsupportedLink, ErrTruncated or ErrMalformed. p.Payload
-// aliases data.
+// ErrNotIP, ErrUnsupportedLink, ErrTruncated or ErrMalformed, or, with
+// DeferFragments, ErrFragment. p.Payload aliases data.
 func (d *Decoder) Decode(data []byte, lt layers.LinkType, ts int64, p *Packet) (err error) {
 	*p = Packet{Timestamp: ts}
 	d.stats.Frames++
@@ -121,6 +129,8 @@ func (d *Decoder) count(err error) {
 		d.stats.IP++
 	case err == ErrNotIP:
 		d.stats.NotIP++
+	case err == ErrFragment:
+		d.stats.FragmentsDeferred++
 	case errors.Is(err, ErrTruncated):
 		d.stats.Truncated++
 	default:

@@ -20,6 +20,9 @@ var (
 	ErrTruncated = errors.New("truncated before the end of the IP header")
 	// ErrMalformed: a header contradicts itself (bad version, lengths).
 	ErrMalformed = errors.New("malformed header")
+	// ErrFragment: an IP fragment left undecoded because the Decoder
+	// defers fragments (Config.DeferFragments); returned bare.
+	ErrFragment = errors.New("ip fragment deferred")
 )
 
 // Errors of this package's own layers; static so a bad frame costs no
@@ -57,8 +60,8 @@ func layerError(kind error, typ gopacket.LayerType, detail error) error {
 }
 
 // Stats are the decoder's cumulative counters. Every Decode call adds one to
-// Frames and exactly one of IP, NotIP, UnsupportedLink, Truncated or
-// Malformed; the other counters refine IP packets.
+// Frames and exactly one of IP, NotIP, UnsupportedLink, Truncated,
+// Malformed or FragmentsDeferred; the other counters refine IP packets.
 type Stats struct {
 	Frames          uint64 // Decode calls
 	IP              uint64 // IPv4/IPv6 packets decoded (Decode returned nil)
@@ -66,6 +69,9 @@ type Stats struct {
 	UnsupportedLink uint64 // ErrUnsupportedLink
 	Truncated       uint64 // ErrTruncated: cut before the IP header ended
 	Malformed       uint64 // ErrMalformed, including recovered panics
+	// FragmentsDeferred counts ErrFragment (Config.DeferFragments): frames
+	// for another Decoder to decode, which counts them again there.
+	FragmentsDeferred uint64
 
 	// TransportTruncated counts IP packets whose transport header was cut
 	// (small snaplen); they are still decoded, with ports when at least 4

@@ -37,6 +37,9 @@ func (d *Decoder) ipv4(data []byte, p *Packet) error {
 		d.transport(ip.Protocol, ip.Payload, p)
 		return nil
 	}
+	if d.deferFrags {
+		return ErrFragment
+	}
 	d.stats.Fragments++
 	k := fragKey{src: p.Src, dst: p.Dst, id: uint32(ip.Id), proto: p.Proto}
 	if ip.FragOffset != 0 {
@@ -96,6 +99,9 @@ func (d *Decoder) ipv6(data []byte, p *Packet) error {
 			next, payload = fr.NextHeader, fr.Payload
 			if fr.FragmentOffset == 0 && !fr.MoreFragments {
 				continue // an atomic fragment (RFC 6946) is a whole packet
+			}
+			if d.deferFrags {
+				return ErrFragment
 			}
 			d.stats.Fragments++
 			k = fragKey{src: p.Src, dst: p.Dst, id: fr.Identification, proto: uint8(next), v6: true}
