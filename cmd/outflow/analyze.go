@@ -98,12 +98,21 @@ func analyze(ctx context.Context, f *config.File, captures []string, alertsPath 
 	if err != nil {
 		return err
 	}
-	runCtx, stopRun := context.WithCancel(context.Background())
+	runCtx, cancelRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- col.Run(runCtx) }()
+	// stopRun stops the consumer once and returns how it ended.
+	var runErr error
+	var stopped bool
+	stopRun := func() error {
+		if !stopped {
+			cancelRun()
+			runErr, stopped = <-runDone, true
+		}
+		return runErr
+	}
 	closeAll := func() error {
-		stopRun()
-		rerr := <-runDone
+		rerr := stopRun()
 		drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		return errors.Join(rerr, col.Close(drain))
@@ -137,11 +146,9 @@ func analyze(ctx context.Context, f *config.File, captures []string, alertsPath 
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	stopRun()
-	if rerr := <-runDone; rerr != nil {
-		return rerr
+	if err := stopRun(); err != nil {
+		return errors.Join(err, closeAll())
 	}
-	runDone <- nil // closeAll reads it again
 	col.Finish()
 	log.Debug("analyze done", "packets", set.GetOrCreateCounter("outflow_sensor_packets_total").Get(),
 		"batches", set.GetOrCreateCounter("outflow_collector_batches_total").Get())
