@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/outflowhq/outflow/collector/engine"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,5 +89,17 @@ func TestMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// defaults.yaml shows every detection parameter with the engine's own
+// default, so what `outflow config` prints is what runs.
+func TestDefaultsMatchEngine(t *testing.T) {
+	f := &File{}
+	if err := decode("defaults.yaml", Defaults, f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Collector.Detect, engine.DefaultConfig(); got != want {
+		t.Fatalf("defaults.yaml detect:\n %+v\nengine.DefaultConfig():\n %+v", got, want)
 	}
 }
