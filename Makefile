@@ -45,9 +45,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSNI$$' -fuzztime $(FUZZTIME) ./sensor/names/
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sensor/source/
 
-# Regenerates the protobuf code (needs protoc: apt-get install protobuf-compiler).
+# Regenerates the protobuf code and the eBPF objects (needs
+# apt-get install protobuf-compiler clang llvm libbpf-dev).
 generate:
 	$(GO) generate ./wire/...
+	$(GO) generate ./bpf/...
 
 lint:
 	$(GO) vet $(PKGS)

@@ -1,0 +1,202 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// DefaultMaxFlows is the flow map's size as compiled into flow.c, the same
+// bound as the packet path's flow table.
+const DefaultMaxFlows = 262144
+
+// Objects are the loaded programs and maps.
+type Objects struct {
+	objs flowObjects
+}
+
+// Load loads the programs and maps with the compiled-in map size.
+func Load() (*Objects, error) {
+	return LoadMaxFlows(0)
+}
+
+// LoadMaxFlows loads the programs with a flow map of maxFlows entries
+// (0: DefaultMaxFlows).
+func LoadMaxFlows(maxFlows uint32) (*Objects, error) {
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("remove memlock rlimit: %w", err)
+	}
+	spec, err := loadFlow()
+	if err != nil {
+		return nil, err
+	}
+	if maxFlows > 0 {
+		spec.Maps[flowMapFlows].MaxEntries = maxFlows
+	}
+	o := &Objects{}
+	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("load flow programs: %+v", ve)
+		}
+		return nil, fmt.Errorf("load flow programs: %w", err)
+	}
+	return o, nil
+}
+
+// Close releases the programs and maps. Links made by Attach hold their
+// own references and must be closed separately.
+func (o *Objects) Close() error {
+	return o.objs.Close()
+}
+
+// Mode says how the programs are attached.
+type Mode string
+
+// ModeTCX: TCX links (Linux 6.6+), detached when the link is closed or
+// the process exits.
+const ModeTCX Mode = "tcx"
+
+// Attach attaches the program to ingress and egress of the interface. The
+// returned closer detaches both.
+func (o *Objects) Attach(ifname string) (io.Closer, Mode, error) {
+	iface, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, "", fmt.Errorf("attach to %s: %w", ifname, err)
+	}
+	in, err := link.AttachTCX(link.TCXOptions{
+		Interface: iface.Index,
+		Program:   o.objs.FlowIngress,
+		Attach:    ebpf.AttachTCXIngress,
+	})
+	if err != nil {
+		return nil, "", attachError(ifname, "ingress", err)
+	}
+	out, err := link.AttachTCX(link.TCXOptions{
+		Interface: iface.Index,
+		Program:   o.objs.FlowEgress,
+		Attach:    ebpf.AttachTCXEgress,
+	})
+	if err != nil {
+		in.Close()
+		return nil, "", attachError(ifname, "egress", err)
+	}
+	return links{in, out}, ModeTCX, nil
+}
+
+func attachError(ifname, hook string, err error) error {
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		// The legacy tc clsact fallback is not written yet.
+		return fmt.Errorf("attach TCX %s to %s: needs Linux 6.6+: %w", hook, ifname, err)
+	}
+	return fmt.Errorf("attach TCX %s to %s: %w", hook, ifname, err)
+}
+
+type links []link.Link
+
+func (l links) Close() error {
+	var errs []error
+	for _, k := range l {
+		errs = append(errs, k.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Side is one end of a flow's canonical key.
+type Side uint8
+
+const (
+	SideUnknown Side = 0 // no SYN or SYN-ACK seen
+	SideLo      Side = 1
+	SideHi      Side = 2
+)
+
+// Key identifies a flow. Lo is the side with the smaller (address, port)
+// pair as big-endian bytes, so both directions share one key.
+type Key struct {
+	LoAddr, HiAddr netip.Addr
+	LoPort, HiPort uint16 // ICMP: Zeek pseudo-ports (type, counterpart type or code)
+	Proto          uint8
+	VLAN           uint16 // outermost 802.1Q id, 0 when untagged
+}
+
+// Value holds a flow's counters since it was inserted. Bytes are IP-layer
+// bytes; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
+type Value struct {
+	LoPackets, HiPackets uint64 // sent by each side
+	LoBytes, HiBytes     uint64
+	FirstNs, LastNs      uint64
+	LoFlags, HiFlags     uint8 // TCP flags OR'd per sending side
+	Initiator            Side
+}
+
+func keyFromBPF(k *flowFlowKey) Key {
+	key := Key{LoPort: k.PortLo, HiPort: k.PortHi, Proto: k.Proto, VLAN: k.Vlan}
+	if k.Family == 4 {
+		key.LoAddr = netip.AddrFrom4([4]byte(k.AddrLo[:4]))
+		key.HiAddr = netip.AddrFrom4([4]byte(k.AddrHi[:4]))
+	} else {
+		key.LoAddr = netip.AddrFrom16(k.AddrLo)
+		key.HiAddr = netip.AddrFrom16(k.AddrHi)
+	}
+	return key
+}
+
+func keyToBPF(k Key) flowFlowKey {
+	b := flowFlowKey{PortLo: k.LoPort, PortHi: k.HiPort, Proto: k.Proto, Vlan: k.VLAN}
+	if k.LoAddr.Is4() {
+		b.Family = 4
+		lo, hi := k.LoAddr.As4(), k.HiAddr.As4()
+		copy(b.AddrLo[:], lo[:])
+		copy(b.AddrHi[:], hi[:])
+	} else {
+		b.Family = 6
+		b.AddrLo, b.AddrHi = k.LoAddr.As16(), k.HiAddr.As16()
+	}
+	return b
+}
+
+func valueFromBPF(v *flowFlowValue) Value {
+	return Value{
+		LoPackets: v.PacketsLo, HiPackets: v.PacketsHi,
+		LoBytes: v.BytesLo, HiBytes: v.BytesHi,
+		FirstNs: v.FirstNs, LastNs: v.LastNs,
+		LoFlags: uint8(v.FlagsLo), HiFlags: uint8(v.FlagsHi),
+		Initiator: Side(v.Initiator),
+	}
+}
+
+// Flows calls fn for every flow in the map. Entries may change while it
+// runs; a concurrent delete can make an iteration restart or skip keys,
+// which the cilium/ebpf iterator reports as an error.
+func (o *Objects) Flows(fn func(Key, Value)) error {
+	var (
+		k flowFlowKey
+		v flowFlowValue
+	)
+	it := o.objs.Flows.Iterate()
+	for it.Next(&k, &v) {
+		fn(keyFromBPF(&k), valueFromBPF(&v))
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("iterate flows: %w", err)
+	}
+	return nil
+}
+
+// Delete removes a flow from the map (the sweeper's job once exported).
+func (o *Objects) Delete(k Key) error {
+	b := keyToBPF(k)
+	if err := o.objs.Flows.Delete(&b); err != nil {
+		return fmt.Errorf("delete flow: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+package bpf
+
+// Rebuilds flow_bpfel.go/.o and flow_bpfeb.go/.o from flow.c. Needs
+// Debian's clang and libbpf-dev (apt-get install clang llvm libbpf-dev);
+// the include path is where Debian keeps asm/ for linux/bpf.h on amd64.
+// -mcpu=v3: 32-bit atomics for the TCP flags (Linux 5.12+).
+//go:generate go tool bpf2go -tags linux -target bpfel,bpfeb -type flow_key -type flow_value flow flow.c -- -I/usr/include/x86_64-linux-gnu -O2 -g -Wall -mcpu=v3
