@@ -3,9 +3,9 @@
 package bpf
 
 import (
+	"github.com/outflowhq/outflow/internal/netnstest"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -19,12 +19,7 @@ const tcxNext = ^uint32(0)
 // load loads the programs, or skips the test without root (fails in CI).
 func load(t testing.TB, maxFlows uint32) *Objects {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("eBPF program tests need root in CI")
-		}
-		t.Skip("eBPF program tests need root")
-	}
+	netnstest.RequireRoot(t, "eBPF program tests")
 	o, err := LoadMaxFlows(maxFlows)
 	if err != nil {
 		t.Fatal(err)

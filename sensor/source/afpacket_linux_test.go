@@ -4,12 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/outflowhq/outflow/internal/netnstest"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,75 +17,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// testNet is a pair of network namespaces joined by a veth pair: va
-// (192.0.2.1) in ns[0], vb (192.0.2.2) in ns[1]. Test traffic never
-// leaves them.
-type testNet struct{ ns [2]string }
+// testNet is the test's own network (netnstest): va (192.0.2.1) in
+// namespace 0, vb (192.0.2.2) in namespace 1, with the helpers these tests
+// share. Test traffic never leaves it.
+type testNet struct{ *netnstest.Net }
 
 func newTestNet(t *testing.T) *testNet {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("AF_PACKET test needs root in CI")
-		}
-		t.Skip("AF_PACKET test needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Fatal("iproute2 (ip) is needed: ", err)
-	}
-	base := fmt.Sprintf("outflow-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	n := &testNet{ns: [2]string{base + "-a", base + "-b"}}
-	t.Cleanup(func() {
-		for _, ns := range n.ns {
-			exec.Command("ip", "netns", "del", ns).Run() // also removes the veth pair
-		}
-	})
-	for _, args := range [][]string{
-		{"netns", "add", n.ns[0]},
-		{"netns", "add", n.ns[1]},
-		{"link", "add", "va", "netns", n.ns[0], "type", "veth", "peer", "name", "vb", "netns", n.ns[1]},
-		{"-n", n.ns[0], "addr", "add", "192.0.2.1/24", "dev", "va"},
-		{"-n", n.ns[1], "addr", "add", "192.0.2.2/24", "dev", "vb"},
-		{"-n", n.ns[0], "link", "set", "va", "up"},
-		{"-n", n.ns[1], "link", "set", "vb", "up"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	return n
-}
-
-// in runs fn on a thread switched into namespace i; sockets fn creates
-// stay in that namespace.
-func (n *testNet) in(t *testing.T, i int, fn func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	target, err := os.Open("/run/netns/" + n.ns[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal("setns: ", err)
-	}
-	fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal("setns back: ", err) // the thread stays locked and dies with the goroutine
-	}
-	runtime.UnlockOSThread()
+	netnstest.RequireRoot(t, "AF_PACKET test")
+	return &testNet{netnstest.New(t)}
 }
 
 func (n *testNet) open(t *testing.T, cfg AFPacketConfig) Source {
 	t.Helper()
 	var src Source
 	var err error
-	n.in(t, 0, func() { src, err = OpenAFPacket(cfg) })
+	n.In(t, 0, func() { src, err = OpenAFPacket(cfg) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +42,7 @@ func (n *testNet) open(t *testing.T, cfg AFPacketConfig) Source {
 
 // listen opens a UDP socket in ns[0] so test datagrams get no ICMP reply.
 func (n *testNet) listen(t *testing.T, addr string) {
-	n.in(t, 0, func() {
+	n.In(t, 0, func() {
 		c, err := net.ListenPacket("udp4", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +53,7 @@ func (n *testNet) listen(t *testing.T, addr string) {
 
 // send sends count datagrams from each source port in ns[1].
 func (n *testNet) send(t *testing.T, dst string, srcPorts []int, count int) {
-	n.in(t, 1, func() {
+	n.In(t, 1, func() {
 		for _, sp := range srcPorts {
 			c, err := net.DialUDP("udp4", &net.UDPAddr{Port: sp}, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(dst)))
 			if err != nil {
@@ -135,7 +80,7 @@ func (n *testNet) sendTagged(t *testing.T, vlan, srcPort uint16, count int) {
 		0x45, 0, 0, 36, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 2, 192, 0, 2, 1, // IPv4, 36 bytes
 		byte(srcPort >> 8), byte(srcPort), 0x27, 0x0f, 0, 16, 0, 0, 'o', 'u', 't', 'f', 'l', 'o', 'w', '!', // UDP to 9999
 	}
-	n.in(t, 1, func() {
+	n.In(t, 1, func() {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
 		if err != nil {
 			t.Fatal(err)
