@@ -33,6 +33,9 @@ type afpacketSource struct {
 func OpenAFPacket(cfg AFPacketConfig) (Source, error) {
 	cfg = cfg.withDefaults()
 	s, err := openAFPacket(cfg)
+	if errors.Is(err, unix.EPERM) {
+		return nil, fmt.Errorf("open afpacket %s: %w (capturing needs CAP_NET_RAW: run as root or grant it, e.g. setcap cap_net_raw+ep outflow)", cfg.Interface, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open afpacket %s: %w", cfg.Interface, err)
 	}
