@@ -227,10 +227,7 @@ func (t *Table) create(k *key, h uint64, p *decode.Packet, side uint8) int32 {
 		e.init, e.fromSYN = initiatorFromSYN(p.TCPFlags, side), true
 	} else {
 		e.init = side
-		if (p.Proto == protoTCP || p.Proto == protoUDP) && likelyServer(p.SrcPort) && !likelyServer(p.DstPort) {
-			// Seen mid-stream, the first packet came from a server
-			// port to a client port: its receiver is the client. (ICMP
-			// pseudo-ports are message types, not services.)
+		if flow.FirstSenderIsResponder(p.Proto, p.SrcPort, p.DstPort) {
 			e.init = 1 - side
 		}
 	}
@@ -245,10 +242,6 @@ func (t *Table) create(k *key, h uint64, p *decode.Packet, side uint8) int32 {
 	}
 	return i
 }
-
-// likelyServer is Zeek's idea of likely_server_ports, reduced to the
-// well-known range.
-func likelyServer(port uint16) bool { return port != 0 && port < 1024 }
 
 // remove emits the flow's final delta and frees its entry.
 func (t *Table) remove(i int32, now int64) {
