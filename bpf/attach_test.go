@@ -3,17 +3,28 @@
 package bpf
 
 import (
-	"github.com/outflowhq/outflow/internal/netnstest"
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/outflowhq/outflow/internal/netnstest"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // TestAttachCountsVethTraffic attaches to a veth and counts real UDP and
 // TCP traffic sent from the peer namespace.
 func TestAttachCountsVethTraffic(t *testing.T) {
+	for _, mode := range []Mode{ModeTCX, ModeTC} {
+		t.Run(string(mode), func(t *testing.T) { testAttach(t, mode) })
+	}
+}
+
+func testAttach(t *testing.T, want Mode) {
 	o := load(t, 0)
 	tn := netnstest.New(t)
 
@@ -25,7 +36,7 @@ func TestAttachCountsVethTraffic(t *testing.T) {
 		tcp  net.Listener
 	)
 	tn.In(t, 0, func() {
-		l, mode, err = o.Attach("va")
+		l, mode, err = o.AttachMode("va", want)
 		if err != nil {
 			return
 		}
@@ -37,11 +48,13 @@ func TestAttachCountsVethTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
 	defer udp.Close()
 	defer tcp.Close()
-	if mode != ModeTCX {
-		t.Errorf("mode %q, want %q", mode, ModeTCX)
+	if mode != want {
+		t.Errorf("mode %q, want %q", mode, want)
+	}
+	if n := attached(t, tn, want); n != 2 {
+		t.Errorf("%d programs attached to va, want 2", n)
 	}
 
 	accepted := make(chan error, 1)
@@ -99,4 +112,83 @@ func TestAttachCountsVethTraffic(t *testing.T) {
 	if tc.Initiator != SideHi || tc.HiFlags&(syn|fin) != syn|fin || tc.LoFlags&(syn|ack) != syn|ack || tc.HiPackets < 3 || tc.LoPackets < 2 {
 		t.Errorf("TCP flow %+v, want a handshake and close initiated by the hi side", *tc)
 	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := attached(t, tn, want); n != 0 {
+		t.Errorf("%d programs still attached to va after Close", n)
+	}
+}
+
+// attached counts Outflow's programs on va, as the kernel lists them.
+func attached(t *testing.T, tn *netnstest.Net, mode Mode) int {
+	n := 0
+	tn.In(t, 0, func() {
+		if mode == ModeTC {
+			names, err := TCFilters("va")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n = len(names)
+			return
+		}
+		iface, err := net.InterfaceByName("va")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
+			res, err := link.QueryPrograms(link.QueryOptions{Target: iface.Index, Attach: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(res.Programs)
+		}
+	})
+	return n
+}
+
+// TestAttachTCReplacesStaleFilters: legacy tc filters outlive a crashed
+// sensor; the next attach replaces them instead of adding a second pair,
+// and a foreign filter at Outflow's priority is refused, not replaced.
+func TestAttachTCReplacesStaleFilters(t *testing.T) {
+	o := load(t, 0)
+	tn := netnstest.New(t)
+	tn.In(t, 0, func() {
+		stale, _, err := o.AttachMode("va", ModeTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = stale // not closed: what a crash leaves
+		l, _, err := o.AttachMode("va", ModeTC)
+		if err != nil {
+			t.Fatal("attach over stale filters: ", err)
+		}
+		names, err := TCFilters("va")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 2 {
+			t.Errorf("filters after re-attach: %v, want one ingress and one egress", names)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		iface, _ := net.InterfaceByName("va")
+		foreign := &netlink.BpfFilter{
+			FilterAttrs: netlink.FilterAttrs{LinkIndex: iface.Index, Parent: netlink.HANDLE_MIN_EGRESS,
+				Handle: tcHandle, Priority: tcPriority, Protocol: unix.ETH_P_ALL},
+			Fd: o.objs.FlowEgress.FD(), Name: "someone_else", DirectAction: true,
+		}
+		if err := netlink.FilterAdd(foreign); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = o.AttachMode("va", ModeTC)
+		if err == nil || !strings.Contains(err.Error(), "another filter holds priority") {
+			t.Errorf("attach over a foreign filter: %v, want a refusal", err)
+		}
+		if names, _ := TCFilters("va"); len(names) != 0 {
+			t.Errorf("refused attach left filters %v", names)
+		}
+	})
 }

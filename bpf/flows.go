@@ -18,6 +18,7 @@ const DefaultMaxFlows = 262144
 // Objects are the loaded programs and maps.
 type Objects struct {
 	objs flowObjects
+	rd   reader // ReadFlows' buffers
 }
 
 // Load loads the programs and maps with the compiled-in map size.

@@ -26,7 +26,8 @@ const (
 	DefaultActiveInterval = 10 * time.Second
 )
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with the defaults in its zero fields.
+func (c Config) WithDefaults() Config {
 	if c.MaxFlows <= 0 {
 		c.MaxFlows = DefaultMaxFlows
 	}

@@ -82,7 +82,7 @@ type Table struct {
 // only valid during the call (the table reuses it), so emit must copy it.
 // namer may be nil.
 func New(cfg Config, internal *flow.Networks, namer Namer, emit func(*flow.Record)) *Table {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	t := &Table{
 		cfg:      cfg,
 		internal: internal,
