@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/outflow
 PKGS    := ./...
 
-.PHONY: all build demo test test-short bench bench-softflowd fuzz generate lint clean
+.PHONY: all build demo test test-short bench bench-ebpf bench-softflowd fuzz generate lint clean
 
 all: build
 
@@ -27,6 +27,11 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS) | tee bench.txt
+
+# The eBPF programs' cost: per packet (BPF_PROG_TEST_RUN) and on a TCP
+# transfer over a veth pair, detached vs attached. Needs root.
+bench-ebpf:
+	$(GO) test -run '^$$' -bench '^Benchmark(VethTCP|Program)$$' -count 10 ./bpf/ > bench-ebpf.txt; s=$$?; cat bench-ebpf.txt; exit $$s
 
 # The sensor against softflowd on the same 3.4 M-packet capture (on tmpfs).
 # Needs: apt-get install softflowd nfdump tcpdump
