@@ -37,7 +37,7 @@ struct flow_value {
 	__u32 flags_lo;   /* TCP flags OR'd over the lo side's packets */
 	__u32 flags_hi;
 	__u32 initiator;  /* enum flow_side, from a SYN or SYN-ACK */
-	__u32 _pad;
+	__u32 first_side; /* enum flow_side that sent the first packet seen */
 };
 
 /* Indexes of the per-CPU counters array. */
@@ -49,7 +49,40 @@ enum counter {
 	COUNTER_FRAGMENTS,          /* non-first IP fragments: counted with ports 0 */
 	COUNTER_INSERTS,            /* flows created */
 	COUNTER_INSERT_FAILED,      /* flows lost because the map was full */
+	COUNTER_NAME_EVENTS,        /* name events written to the ring buffer */
+	COUNTER_NAME_EVENTS_RATE_LIMITED, /* name events dropped by the token bucket */
+	COUNTER_NAME_EVENTS_LOST,   /* name events dropped because the ring buffer was full */
 	COUNTER_MAX,
+};
+
+/* The per-CPU counters: one array entry, so one lookup per packet. */
+struct counters {
+	__u64 n[COUNTER_MAX];
+};
+
+/* Bytes of the frame a name event carries at most: a full 1500-byte-MTU
+ * Ethernet frame with one in-band VLAN tag (14 + 4 + 1500), so a DNS
+ * answer, a ClientHello segment or an HTTP request head that fits one
+ * standard frame is never cut. Longer (GRO/GSO, jumbo) frames are cut. */
+#define NAME_EVENT_MAX 1518
+
+/* One name event in the ring buffer: the header, then cap_len bytes of
+ * the frame from the Ethernet header. Records are header + cap_len bytes
+ * long (the ring buffer pads them to 8). */
+struct name_event {
+	__u64 time_ns;    /* bpf_ktime_get_ns(), as the flow times */
+	__u32 ifindex;
+	__u32 len;        /* skb->len: the whole frame */
+	__u16 vlan;       /* offloaded tag's id (skb->vlan_tci), 0 when none */
+	__u16 cap_len;    /* bytes of data that follow */
+	__u32 _pad;
+	__u8 data[NAME_EVENT_MAX];
+};
+
+/* Per-CPU token bucket of the name events, in nanoseconds of budget. */
+struct event_bucket {
+	__u64 budget_ns;
+	__u64 last_ns;
 };
 
 #endif

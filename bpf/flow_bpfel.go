@@ -13,6 +13,17 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type flowCounters struct {
+	_ structs.HostLayout
+	N [10]uint64
+}
+
+type flowEventBucket struct {
+	_        structs.HostLayout
+	BudgetNs uint64
+	LastNs   uint64
+}
+
 type flowFlowKey struct {
 	_      structs.HostLayout
 	AddrLo [16]uint8
@@ -35,7 +46,19 @@ type flowFlowValue struct {
 	FlagsLo   uint32
 	FlagsHi   uint32
 	Initiator uint32
-	Pad       uint32
+	FirstSide uint32
+}
+
+type flowNameEvent struct {
+	_       structs.HostLayout
+	TimeNs  uint64
+	Ifindex uint32
+	Len     uint32
+	Vlan    uint16
+	CapLen  uint16
+	Pad     uint32
+	Data    [1518]uint8
+	_       [2]byte
 }
 
 // Names of all BPF objects in the ELF.
@@ -43,9 +66,14 @@ type flowFlowValue struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	flowMapCounters     = "counters"
+	flowMapEventBuckets = "event_buckets"
+	flowMapEventScratch = "event_scratch"
 	flowMapFlows        = "flows"
+	flowMapNameEvents   = "name_events"
 	flowProgFlowEgress  = "flow_egress"
 	flowProgFlowIngress = "flow_ingress"
+	flowVarEventBurst   = "event_burst"
+	flowVarEventRate    = "event_rate"
 )
 
 // loadFlow returns the embedded CollectionSpec for flow.
@@ -98,14 +126,19 @@ type flowProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowMapSpecs struct {
-	Counters *ebpf.MapSpec `ebpf:"counters"`
-	Flows    *ebpf.MapSpec `ebpf:"flows"`
+	Counters     *ebpf.MapSpec `ebpf:"counters"`
+	EventBuckets *ebpf.MapSpec `ebpf:"event_buckets"`
+	EventScratch *ebpf.MapSpec `ebpf:"event_scratch"`
+	Flows        *ebpf.MapSpec `ebpf:"flows"`
+	NameEvents   *ebpf.MapSpec `ebpf:"name_events"`
 }
 
 // flowVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowVariableSpecs struct {
+	EventBurst *ebpf.VariableSpec `ebpf:"event_burst"`
+	EventRate  *ebpf.VariableSpec `ebpf:"event_rate"`
 }
 
 // flowObjects contains all objects after they have been loaded into the kernel.
@@ -128,14 +161,20 @@ func (o *flowObjects) Close() error {
 //
 // It can be passed to loadFlowObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowMaps struct {
-	Counters *ebpf.Map `ebpf:"counters"`
-	Flows    *ebpf.Map `ebpf:"flows"`
+	Counters     *ebpf.Map `ebpf:"counters"`
+	EventBuckets *ebpf.Map `ebpf:"event_buckets"`
+	EventScratch *ebpf.Map `ebpf:"event_scratch"`
+	Flows        *ebpf.Map `ebpf:"flows"`
+	NameEvents   *ebpf.Map `ebpf:"name_events"`
 }
 
 func (m *flowMaps) Close() error {
 	return _FlowClose(
 		m.Counters,
+		m.EventBuckets,
+		m.EventScratch,
 		m.Flows,
+		m.NameEvents,
 	)
 }
 
@@ -143,6 +182,8 @@ func (m *flowMaps) Close() error {
 //
 // It can be passed to loadFlowObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowVariables struct {
+	EventBurst *ebpf.Variable `ebpf:"event_burst"`
+	EventRate  *ebpf.Variable `ebpf:"event_rate"`
 }
 
 // flowPrograms contains all programs after they have been loaded into the kernel.

@@ -21,14 +21,35 @@ type Objects struct {
 	rd   reader // ReadFlows' buffers
 }
 
-// Load loads the programs and maps with the compiled-in map size.
+// Options size the maps and limit name events. Zero fields take defaults.
+type Options struct {
+	MaxFlows   uint32 // flow map entries, 0: DefaultMaxFlows
+	EventRate  uint32 // name events per second per CPU, 0: 1000
+	EventBurst uint32 // token bucket depth, 0: EventRate
+}
+
+// DefaultEventRate is the name events' rate per CPU when Options leave it 0.
+const DefaultEventRate = 1000
+
+// Load loads the programs and maps with the defaults.
 func Load() (*Objects, error) {
-	return LoadMaxFlows(0)
+	return LoadWith(Options{})
 }
 
 // LoadMaxFlows loads the programs with a flow map of maxFlows entries
 // (0: DefaultMaxFlows).
 func LoadMaxFlows(maxFlows uint32) (*Objects, error) {
+	return LoadWith(Options{MaxFlows: maxFlows})
+}
+
+// LoadWith loads the programs and maps sized and limited by opts.
+func LoadWith(opts Options) (*Objects, error) {
+	if opts.EventRate == 0 {
+		opts.EventRate = DefaultEventRate
+	}
+	if opts.EventBurst == 0 {
+		opts.EventBurst = opts.EventRate
+	}
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("remove memlock rlimit: %w", err)
 	}
@@ -36,8 +57,13 @@ func LoadMaxFlows(maxFlows uint32) (*Objects, error) {
 	if err != nil {
 		return nil, err
 	}
-	if maxFlows > 0 {
-		spec.Maps[flowMapFlows].MaxEntries = maxFlows
+	if opts.MaxFlows > 0 {
+		spec.Maps[flowMapFlows].MaxEntries = opts.MaxFlows
+	}
+	for name, v := range map[string]uint32{flowVarEventRate: opts.EventRate, flowVarEventBurst: opts.EventBurst} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
 	}
 	o := &Objects{}
 	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
@@ -82,6 +108,7 @@ type Value struct {
 	FirstNs, LastNs      uint64
 	LoFlags, HiFlags     uint8 // TCP flags OR'd per sending side
 	Initiator            Side
+	FirstSender          Side // the side whose packet created the entry
 }
 
 func keyFromBPF(k *flowFlowKey) Key {
@@ -116,7 +143,7 @@ func valueFromBPF(v *flowFlowValue) Value {
 		LoBytes: v.BytesLo, HiBytes: v.BytesHi,
 		FirstNs: v.FirstNs, LastNs: v.LastNs,
 		LoFlags: uint8(v.FlagsLo), HiFlags: uint8(v.FlagsHi),
-		Initiator: Side(v.Initiator),
+		Initiator: Side(v.Initiator), FirstSender: Side(v.FirstSide),
 	}
 }
 

@@ -185,6 +185,10 @@ func TestProgramCountsFlows(t *testing.T) {
 	run(t, out, bad)
 	// Cut inside the TCP header: counted with ports 0.
 	run(t, out, tcp4(t, "10.0.0.3", "192.0.2.7", 1234, 80, "A", "")[:14+20+2])
+	// IPv4 total length 0 (BIG TCP, GSO): the bytes from the IP header on.
+	big := udp4(t, "192.0.2.8", "10.0.0.1", 9, 9, "longer than Ethernet padding")
+	big[16], big[17] = 0, 0
+	run(t, in, big)
 	// ARP: not IP.
 	run(t, in, serialize(t, ether(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet,
 		Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1,
@@ -192,20 +196,21 @@ func TestProgramCountsFlows(t *testing.T) {
 
 	want := map[Key]Value{
 		key(6, "10.0.0.1", 40000, "192.0.2.7", 443, 0): {LoPackets: 2, LoBytes: 40 + 45, HiPackets: 2, HiBytes: 80,
-			LoFlags: syn | ack | psh, HiFlags: syn | ack | fin, Initiator: SideLo},
-		key(6, "10.0.0.1", 22, "192.0.2.9", 50000, 0):           {HiPackets: 1, HiBytes: 40, HiFlags: syn, Initiator: SideHi},
-		key(6, "10.0.0.5", 80, "198.51.100.1", 33000, 0):        {LoPackets: 1, LoBytes: 40, LoFlags: syn | ack, Initiator: SideHi},
-		key(17, "2001:db8::1", 5353, "2001:db8:ffff::2", 53, 0): {LoPackets: 1, LoBytes: 50, HiPackets: 1, HiBytes: 54},
-		key(17, "2001:db8::1", 1000, "2001:db8::2", 2000, 0):    {LoPackets: 1, LoBytes: 40 + 8 + 9},
-		key(17, "2001:db8::1", 3000, "2001:db8::2", 4000, 0):    {LoPackets: 1, LoBytes: 40 + 8 + 8 + 3},
-		key(17, "2001:db8::1", 0, "2001:db8::2", 0, 0):          {LoPackets: 1, LoBytes: 40 + 8 + 10},
-		key(58, "2001:db8::1", 128, "2001:db8::2", 129, 0):      {LoPackets: 1, LoBytes: 48},
-		key(17, "10.0.0.1", 1000, "10.0.0.2", 2000, 100):        {LoPackets: 1, LoBytes: 29},
-		key(17, "10.0.0.1", 1000, "10.0.0.2", 2000, 200):        {LoPackets: 1, LoBytes: 29},
-		key(1, "10.0.0.1", 8, "192.0.2.7", 0, 0):                {LoPackets: 1, LoBytes: 32, HiPackets: 1, HiBytes: 32},
-		key(17, "10.0.0.1", 7000, "192.0.2.7", 8000, 0):         {LoPackets: 1, LoBytes: 44},
-		key(17, "10.0.0.1", 0, "192.0.2.7", 0, 0):               {LoPackets: 1, LoBytes: 30},
-		key(6, "10.0.0.3", 0, "192.0.2.7", 0, 0):                {LoPackets: 1, LoBytes: 40},
+			LoFlags: syn | ack | psh, HiFlags: syn | ack | fin, Initiator: SideLo, FirstSender: SideLo},
+		key(6, "10.0.0.1", 22, "192.0.2.9", 50000, 0):           {HiPackets: 1, HiBytes: 40, HiFlags: syn, Initiator: SideHi, FirstSender: SideHi},
+		key(6, "10.0.0.5", 80, "198.51.100.1", 33000, 0):        {LoPackets: 1, LoBytes: 40, LoFlags: syn | ack, Initiator: SideHi, FirstSender: SideLo},
+		key(17, "2001:db8::1", 5353, "2001:db8:ffff::2", 53, 0): {LoPackets: 1, LoBytes: 50, HiPackets: 1, HiBytes: 54, FirstSender: SideLo},
+		key(17, "2001:db8::1", 1000, "2001:db8::2", 2000, 0):    {LoPackets: 1, LoBytes: 40 + 8 + 9, FirstSender: SideLo},
+		key(17, "2001:db8::1", 3000, "2001:db8::2", 4000, 0):    {LoPackets: 1, LoBytes: 40 + 8 + 8 + 3, FirstSender: SideLo},
+		key(17, "2001:db8::1", 0, "2001:db8::2", 0, 0):          {LoPackets: 1, LoBytes: 40 + 8 + 10, FirstSender: SideLo},
+		key(58, "2001:db8::1", 128, "2001:db8::2", 129, 0):      {LoPackets: 1, LoBytes: 48, FirstSender: SideLo},
+		key(17, "10.0.0.1", 1000, "10.0.0.2", 2000, 100):        {LoPackets: 1, LoBytes: 29, FirstSender: SideLo},
+		key(17, "10.0.0.1", 1000, "10.0.0.2", 2000, 200):        {LoPackets: 1, LoBytes: 29, FirstSender: SideLo},
+		key(1, "10.0.0.1", 8, "192.0.2.7", 0, 0):                {LoPackets: 1, LoBytes: 32, HiPackets: 1, HiBytes: 32, FirstSender: SideLo},
+		key(17, "10.0.0.1", 7000, "192.0.2.7", 8000, 0):         {LoPackets: 1, LoBytes: 44, FirstSender: SideLo},
+		key(17, "10.0.0.1", 0, "192.0.2.7", 0, 0):               {LoPackets: 1, LoBytes: 30, FirstSender: SideLo},
+		key(6, "10.0.0.3", 0, "192.0.2.7", 0, 0):                {LoPackets: 1, LoBytes: 40, FirstSender: SideLo},
+		key(17, "10.0.0.1", 9, "192.0.2.8", 9, 0):               {HiPackets: 1, HiBytes: 20 + 8 + 28, FirstSender: SideHi},
 	}
 	got := flows(t, o)
 	for k, w := range want {
@@ -225,7 +230,8 @@ func TestProgramCountsFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantC := Counters{Packets: 22, NotIP: 1, Truncated: 2, TransportTruncated: 1, Fragments: 2, Inserts: uint64(len(want))}
+	// The DNS answer from port 53 is also a name event.
+	wantC := Counters{Packets: 23, NotIP: 1, Truncated: 2, TransportTruncated: 1, Fragments: 2, Inserts: uint64(len(want)), NameEvents: 1}
 	if c != wantC {
 		t.Errorf("counters\n got %+v\nwant %+v", c, wantC)
 	}
