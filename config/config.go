@@ -35,10 +35,22 @@ type Sensor struct {
 	Pcap       []string  `yaml:"pcap"`
 	Interfaces []string  `yaml:"interfaces"`
 	Fanout     int       `yaml:"fanout"`
+	EBPF       EBPF      `yaml:"ebpf"`
 	Listen     string    `yaml:"listen"`
 	Flows      string    `yaml:"flows"`
 	FlowTable  FlowTable `yaml:"flowtable"`
 	Export     Export    `yaml:"export"`
+}
+
+// EBPF configures the gateway source: kernel programs on TCX.
+type EBPF struct {
+	Interfaces []string `yaml:"interfaces"`
+	Attach     string   `yaml:"attach"` // auto, tcx or tc
+	// NameEvents limits the frames copied to user space for names.
+	NameEvents struct {
+		Rate  uint32 `yaml:"rate"`  // per second per CPU
+		Burst uint32 `yaml:"burst"` // token bucket depth
+	} `yaml:"name_events"`
 }
 
 // FlowTable mirrors flowtable.Config.
@@ -144,6 +156,17 @@ func (f *File) Validate(name string) error {
 	}
 	if s.Fanout < 1 || s.Fanout > 64 {
 		bad("sensor.fanout", "must be 1..64, got %d", s.Fanout)
+	}
+	switch s.EBPF.Attach {
+	case "auto", "tcx", "tc":
+	default:
+		bad("sensor.ebpf.attach", "must be auto, tcx or tc, got %q", s.EBPF.Attach)
+	}
+	if s.EBPF.NameEvents.Rate < 1 {
+		bad("sensor.ebpf.name_events.rate", "must be > 0, got %d", s.EBPF.NameEvents.Rate)
+	}
+	if s.EBPF.NameEvents.Burst < 1 {
+		bad("sensor.ebpf.name_events.burst", "must be > 0, got %d", s.EBPF.NameEvents.Burst)
 	}
 	ft := &s.FlowTable
 	if ft.MaxFlows < 1 {

@@ -104,6 +104,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		case errors.Is(err, io.EOF):
 			return nil
 		case errors.Is(err, source.ErrTimeout):
+			// A quiet link: check for a stop now, not after 1024 polls.
+			if ctx.Err() != nil {
+				return nil
+			}
 			p.advance(time.Now().UnixNano(), true)
 			continue
 		default:
@@ -164,13 +168,19 @@ func (p *Pipeline) refreshHealth() {
 		ss, ds = p.src.Stats(), p.dec.Stats()
 	}
 	ts := p.table.Stats()
-	p.health.Packets = ss.Packets
-	p.health.Drops = ss.Drops
-	p.health.Bytes = ts.Bytes
-	p.health.DecodeErrors = ds.Truncated + ds.Malformed + ds.UnsupportedLink
-	p.health.NonIP = ds.NotIP
-	p.health.TableEntries = uint64(ts.Entries)
-	p.health.TableCapacity = uint64(ts.Capacity)
-	p.health.Evictions = ts.Evictions
+	fillHealth(&p.health, ss, ds, ts)
 	p.m.update(ss, ds, ts, p.names.Stats())
+}
+
+// fillHealth is the health every batch carries, from the stats of a
+// sensor's stages (the eBPF source maps its counters onto the same ones).
+func fillHealth(h *wire.Health, ss source.Stats, ds decode.Stats, ts flowtable.Stats) {
+	h.Packets = ss.Packets
+	h.Drops = ss.Drops
+	h.Bytes = ts.Bytes
+	h.DecodeErrors = ds.Truncated + ds.Malformed + ds.UnsupportedLink
+	h.NonIP = ds.NotIP
+	h.TableEntries = uint64(ts.Entries)
+	h.TableCapacity = uint64(ts.Capacity)
+	h.Evictions = ts.Evictions
 }

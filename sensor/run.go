@@ -35,11 +35,11 @@ func Run(ctx context.Context, cfg *config.Sensor, o Options) error {
 	if err != nil {
 		return fmt.Errorf("sensor.internal: %w", err)
 	}
-	if len(cfg.Pcap) == 0 && len(cfg.Interfaces) == 0 {
-		return errors.New("sensor: nothing to capture: give capture files (pcap) or interfaces")
-	}
-	if len(cfg.Pcap) > 0 && len(cfg.Interfaces) > 0 {
-		return errors.New("sensor: give capture files or interfaces, not both")
+	switch n := btoi(len(cfg.Pcap) > 0) + btoi(len(cfg.Interfaces) > 0) + btoi(len(cfg.EBPF.Interfaces) > 0); {
+	case n == 0:
+		return errors.New("sensor: nothing to capture: give capture files (pcap), interfaces (AF_PACKET) or ebpf interfaces")
+	case n > 1:
+		return errors.New("sensor: give one source: capture files (pcap), interfaces (AF_PACKET) or ebpf interfaces")
 	}
 	pcfg := PipelineConfig{
 		Internal: internal,
@@ -64,6 +64,18 @@ func Run(ctx context.Context, cfg *config.Sensor, o Options) error {
 			SensorID: cfg.ID, RunID: runID + int64(worker), Partitions: cfg.Export.Partitions,
 			BatchSize: cfg.Export.BatchSize, QueueLen: cfg.Export.Queue, DropWhenFull: live,
 		}, o.Publisher, lines, o.Metrics, o.Log)
+	}
+
+	if len(cfg.EBPF.Interfaces) > 0 {
+		exp := newExporter(0, true)
+		err := runEBPF(ctx, cfg, o, pcfg, exp)
+		drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs := []error{err, exp.Close(drain)}
+		if lines != nil {
+			errs = append(errs, lines.Flush())
+		}
+		return errors.Join(errs...)
 	}
 
 	var srcs []source.Source
@@ -117,4 +129,11 @@ func closeAll(srcs []source.Source) {
 	for _, s := range srcs {
 		_ = s.Close()
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -25,6 +25,8 @@ func runSensor(args []string) error {
 	pcaps := fs.String("pcap", "", "capture files to replay, comma-separated")
 	ifaces := fs.String("interface", "", "interfaces to capture on with AF_PACKET, comma-separated")
 	fanout := fs.Int("fanout", 1, "AF_PACKET sockets per interface")
+	ebpfIfaces := fs.String("ebpf", "", "gateway interfaces to count flows on in the kernel (eBPF, TCX), comma-separated")
+	ebpfAttach := fs.String("ebpf-attach", "", "how to attach the eBPF programs: auto, tcx or tc")
 	internal := fs.String("internal", "", "internal networks, comma-separated CIDRs")
 	flows := fs.String("flows", "", "also write flow records as JSON lines to FILE ('-': stdout)")
 	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz ('' in the config disables)")
@@ -44,6 +46,10 @@ func runSensor(args []string) error {
 			s.Interfaces = splitList(*ifaces)
 		case "fanout":
 			s.Fanout = *fanout
+		case "ebpf":
+			s.EBPF.Interfaces = splitList(*ebpfIfaces)
+		case "ebpf-attach":
+			s.EBPF.Attach = *ebpfAttach
 		case "internal":
 			s.Internal = splitList(*internal)
 		case "flows":
@@ -109,7 +115,7 @@ func runSensor(args []string) error {
 		defer closeFn()
 		out = w
 	}
-	log.Info("sensor starting", "pcap", f.Sensor.Pcap, "interfaces", f.Sensor.Interfaces, "nats", f.Sensor.NATS)
+	log.Info("sensor starting", "pcap", f.Sensor.Pcap, "interfaces", f.Sensor.Interfaces, "ebpf", f.Sensor.EBPF.Interfaces, "nats", f.Sensor.NATS)
 	start := time.Now()
 	err = sensor.Run(ctx, &f.Sensor, sensor.Options{Publisher: transport.NewPublisher(js, set), Flows: out, Metrics: set, Log: log})
 	log.Info("sensor stopped", "elapsed", time.Since(start).Round(time.Millisecond),

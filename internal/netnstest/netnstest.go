@@ -39,7 +39,7 @@ func RequireRoot(t testing.TB, what string) {
 }
 
 // Net is the pair: interface "va" (AddrA/24) in namespace 0, "vb"
-// (AddrB/24) in namespace 1.
+// (AddrB/24) in namespace 1. The link carries IPv4 only and needs no ARP.
 type Net struct {
 	NS [2]string
 }
@@ -61,21 +61,42 @@ func New(t testing.TB) *Net {
 			exec.Command("ip", "netns", "del", ns).Run() // also removes the veth pair
 		}
 	})
-	for _, args := range [][]string{
-		{"netns", "add", n.NS[0]},
-		{"netns", "add", n.NS[1]},
-		{"link", "add", "va", "netns", n.NS[0], "type", "veth", "peer", "name", "vb", "netns", n.NS[1]},
-		{"-n", n.NS[0], "addr", "add", AddrA + "/24", "dev", "va"},
-		{"-n", n.NS[1], "addr", "add", AddrB + "/24", "dev", "vb"},
-		{"-n", n.NS[0], "link", "set", "va", "up"},
-		{"-n", n.NS[1], "link", "set", "vb", "up"},
-	} {
+	ip := func(args ...string) {
+		t.Helper()
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
+	ip("netns", "add", n.NS[0])
+	ip("netns", "add", n.NS[1])
+	ip("link", "add", "va", "address", MACA, "netns", n.NS[0], "type", "veth", "peer", "name", "vb", "address", MACB, "netns", n.NS[1])
+	// A quiet link: no IPv6 (no DAD, router or multicast listener
+	// messages) and static neighbours (no ARP), so what crosses it is
+	// only what the test sends, and the interfaces' counters are the
+	// test's truth.
+	for i, dev := range []string{"va", "vb"} {
+		n.In(t, i, func() {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+dev+"/disable_ipv6", []byte("1"), 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	ip("-n", n.NS[0], "addr", "add", AddrA+"/24", "dev", "va")
+	ip("-n", n.NS[1], "addr", "add", AddrB+"/24", "dev", "vb")
+	ip("-n", n.NS[0], "neigh", "replace", AddrB, "lladdr", MACB, "dev", "va", "nud", "permanent")
+	ip("-n", n.NS[1], "neigh", "replace", AddrA, "lladdr", MACA, "dev", "vb", "nud", "permanent")
+	ip("-n", n.NS[0], "link", "set", "lo", "up")
+	ip("-n", n.NS[1], "link", "set", "lo", "up")
+	ip("-n", n.NS[0], "link", "set", "va", "up")
+	ip("-n", n.NS[1], "link", "set", "vb", "up")
 	return n
 }
+
+// MAC addresses of the two ends.
+const (
+	MACA = "02:00:00:00:00:0a"
+	MACB = "02:00:00:00:00:0b"
+)
 
 // In runs fn on a thread switched into namespace i; sockets and links fn
 // creates belong to that namespace.
