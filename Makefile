@@ -29,9 +29,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS) | tee bench.txt
 
 # The eBPF programs' cost: per packet (BPF_PROG_TEST_RUN) and on a TCP
-# transfer over a veth pair, detached vs attached. Needs root.
+# transfer over a veth pair, detached vs attached in alternating rounds.
+# Needs root; benchstat if installed.
 bench-ebpf:
-	$(GO) test -run '^$$' -bench '^Benchmark(VethTCP|Program)$$' -count 10 ./bpf/ > bench-ebpf.txt; s=$$?; cat bench-ebpf.txt; exit $$s
+	bench/ebpf.sh
 
 # The sensor against softflowd on the same 3.4 M-packet capture (on tmpfs).
 # Needs: apt-get install softflowd nfdump tcpdump
@@ -61,4 +62,4 @@ lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 
 clean:
-	rm -rf bin outflow-data bench.txt
+	rm -rf bin outflow-data bench.txt bench-ebpf

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os/exec"
 	"testing"
 
 	"github.com/outflowhq/outflow/internal/netnstest"
@@ -21,13 +22,31 @@ const (
 // the programs attached to "va" (ingress and egress), so the two results
 // give the programs' cost on real traffic. Namespaces, loading and
 // attaching are outside the timer.
+//
+// The gso sub-benchmarks let the sender hand the veth 64 KB segments (the
+// usual case on a host); the mtu ones limit the sender to one MSS per
+// packet (gso_max_size 1500), so the programs run once per 1,500-byte frame,
+// as on a gateway forwarding a wire's traffic without GRO.
 func BenchmarkVethTCP(b *testing.B) {
-	b.Run("detached", func(b *testing.B) { benchVethTCP(b, false) })
-	b.Run("attached", func(b *testing.B) { benchVethTCP(b, true) })
+	for _, mtu := range []bool{false, true} {
+		name := "gso"
+		if mtu {
+			name = "mtu"
+		}
+		b.Run(name+"/detached", func(b *testing.B) { benchVethTCP(b, false, mtu) })
+		b.Run(name+"/attached", func(b *testing.B) { benchVethTCP(b, true, mtu) })
+	}
 }
 
-func benchVethTCP(b *testing.B, attach bool) {
+func benchVethTCP(b *testing.B, attach, mtu bool) {
 	tn := netnstest.New(b)
+	if mtu {
+		for i, dev := range []string{"va", "vb"} {
+			if out, err := exec.Command("ip", "-n", tn.NS[i], "link", "set", dev, "gso_max_size", "1500").CombinedOutput(); err != nil {
+				b.Fatalf("ip link set %s gso_max_size 1500: %v: %s", dev, err, out)
+			}
+		}
+	}
 	var o *Objects
 	if attach {
 		o = load(b, 0)
