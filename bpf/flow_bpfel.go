@@ -61,6 +61,22 @@ type flowNameEvent struct {
 	_       [2]byte
 }
 
+type flowScratch struct {
+	_ structs.HostLayout
+	P struct {
+		_         structs.HostLayout
+		Key       flowFlowKey
+		Bytes     uint32
+		Initiator uint32
+		Flags     uint8
+		Lo        uint8
+		Name      uint8
+		_         [1]byte
+	}
+	_  [4]byte
+	Nv flowFlowValue
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -70,6 +86,7 @@ const (
 	flowMapEventScratch = "event_scratch"
 	flowMapFlows        = "flows"
 	flowMapNameEvents   = "name_events"
+	flowMapPktScratch   = "pkt_scratch"
 	flowProgFlowEgress  = "flow_egress"
 	flowProgFlowIngress = "flow_ingress"
 	flowVarEventBurst   = "event_burst"
@@ -131,6 +148,7 @@ type flowMapSpecs struct {
 	EventScratch *ebpf.MapSpec `ebpf:"event_scratch"`
 	Flows        *ebpf.MapSpec `ebpf:"flows"`
 	NameEvents   *ebpf.MapSpec `ebpf:"name_events"`
+	PktScratch   *ebpf.MapSpec `ebpf:"pkt_scratch"`
 }
 
 // flowVariableSpecs contains global variables before they are loaded into the kernel.
@@ -166,6 +184,7 @@ type flowMaps struct {
 	EventScratch *ebpf.Map `ebpf:"event_scratch"`
 	Flows        *ebpf.Map `ebpf:"flows"`
 	NameEvents   *ebpf.Map `ebpf:"name_events"`
+	PktScratch   *ebpf.Map `ebpf:"pkt_scratch"`
 }
 
 func (m *flowMaps) Close() error {
@@ -175,6 +194,7 @@ func (m *flowMaps) Close() error {
 		m.EventScratch,
 		m.Flows,
 		m.NameEvents,
+		m.PktScratch,
 	)
 }
 
