@@ -34,6 +34,12 @@ var mac = net.HardwareAddr{2, 0, 0, 0, 0, 1}
 // (flags "udp") header and payload.
 func frame(t testing.TB, src string, sport uint16, dst string, dport uint16, flags string, payload int) []byte {
 	t.Helper()
+	return framePayload(t, src, sport, dst, dport, flags, make([]byte, payload))
+}
+
+// framePayload is frame with the given payload bytes.
+func framePayload(t testing.TB, src string, sport uint16, dst string, dport uint16, flags string, payload []byte) []byte {
+	t.Helper()
 	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, SrcIP: net.ParseIP(src).To4(), DstIP: net.ParseIP(dst).To4()}
 	var l4 gopacket.SerializableLayer
 	if flags == "udp" {
@@ -64,7 +70,7 @@ func frame(t testing.TB, src string, sport uint16, dst string, dport uint16, fla
 	buf := gopacket.NewSerializeBuffer()
 	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
 		&layers.Ethernet{SrcMAC: mac, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, ip, l4,
-		gopacket.Payload(make([]byte, payload)))
+		gopacket.Payload(payload))
 	if err != nil {
 		t.Fatal(err)
 	}
