@@ -81,9 +81,9 @@ func TestMemoryPerHost(t *testing.T) {
 	}
 	bare := measure(0)
 	with := measure(100)
-	b := baseline.New(cfg.BaselineWindows)
-	for range cfg.BaselineWindows {
-		b.Observe(0, 17)
+	b := baseline.New(cfg.BaselineWindows, int64(cfg.Window.Seconds()))
+	for i := range cfg.BaselineWindows {
+		b.Observe(int64(i)*int64(cfg.Window.Seconds()), 17)
 	}
 	t.Logf("host with a full %d-window baseline: %.0f B (ring %d B); per destination: %.0f B",
 		cfg.BaselineWindows, bare, b.SizeBytes(), (with-bare)/100)

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -33,8 +34,10 @@ type Config struct {
 	// one alert, and the analyst hears of it within minutes.
 	GroupMax time.Duration `yaml:"group_max"`
 
-	// BaselineWindows is how many past active windows a host's baseline
-	// keeps. Default 168: one week of hours.
+	// BaselineWindows is how many past windows (silent ones included) a
+	// host's baseline keeps. Default 672: four weeks of hours, so each
+	// hour of the week is compared with the same hour of up to four past
+	// weeks (2,688 B per host).
 	BaselineWindows int `yaml:"baseline_windows"`
 	// LearningWindows is how many windows of history a host needs before
 	// the volume detector compares with its baseline, and (times Window)
@@ -64,6 +67,11 @@ type Config struct {
 	// Default 2.
 	MaxPrevalence int `yaml:"max_prevalence"`
 
+	// PeerGroups are CIDRs whose hosts form one peer group: a host too
+	// young for its own baseline is compared with its group's grown-up
+	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
+	PeerGroups []string `yaml:"peer_groups"`
+
 	// MaxHosts bounds the hosts tracked; the least recently active are
 	// evicted (counted). Default 100,000.
 	MaxHosts int `yaml:"max_hosts"`
@@ -84,7 +92,7 @@ func DefaultConfig() Config {
 		SensorIdle:        5 * time.Minute,
 		GroupWait:         30 * time.Second,
 		GroupMax:          5 * time.Minute,
-		BaselineWindows:   168,
+		BaselineWindows:   672,
 		LearningWindows:   24,
 		Backstop:          1 << 30,
 		VolumeK:           4,
@@ -121,5 +129,9 @@ func (c *Config) Validate() error {
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")
+	for i, g := range c.PeerGroups {
+		_, err := netip.ParsePrefix(g)
+		check(err == nil, fmt.Sprintf("peer_groups[%d]", i), fmt.Sprintf("not a CIDR: %q", g))
+	}
 	return errors.Join(errs...)
 }

@@ -1,23 +1,167 @@
 package engine
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/outflowhq/outflow/collector/engine/baseline"
+)
 
 // The volume detector: a host's bytes out in the current window exceed
-// max(VolumeMinBytes, exp(median + VolumeK·MAD·1.4826)) of its baseline, or,
-// while the host has fewer than LearningWindows windows of history, the
-// Backstop. It fires on the record that crosses the limit, once per window.
+// max(VolumeMinBytes, exp(median + VolumeK·MAD·1.4826)) of the finest
+// baseline that knows enough about this hour:
+//   - the host's own history, once it has LearningWindows windows: the
+//     same hour of the week over past weeks, else the same hour of the day
+//     on days of the same kind, else all its hours (baseline.Estimate);
+//   - while it is younger, its peers': the median of the estimates of the
+//     grown-up hosts of its peer group (PeerGroups, else its /24 or /64),
+//     when there are at least minPeers of them;
+//   - else the Backstop.
+//
+// It fires on the record that crosses the limit, once per window.
+
+// basis says where a window's volume limit came from. The numbering keeps
+// the state stored before it existed readable: 0 and 1 were the old
+// "learning" flag.
+type basis uint8
+
+const (
+	basisAll      basis = iota // the host's history, all hours
+	basisBackstop              // nothing to compare with: the absolute backstop
+	basisSeasonal              // the host's history, same hour of the week
+	basisDay                   // the host's history, same hour of the day and kind of day
+	basisPeers                 // the host's peer group
+	numBases
+)
+
+var limitLevels = [numBases]string{"all-hours", "backstop", "seasonal", "day", "peers"}
+
+func (b basis) String() string { return limitLevels[b] }
+
+func decodeBasis(d *dec) basis {
+	v := d.uint()
+	if v >= uint64(numBases) {
+		d.fail(fmt.Errorf("unknown volume basis %d", v))
+		return basisBackstop
+	}
+	return basis(v)
+}
+
+// minPeers is how many grown-up hosts a peer group needs to stand in for a
+// young host's baseline.
+const minPeers = 3
+
+// maxPeers bounds the members a peer group tracks (the first ones seen).
+const maxPeers = 64
 
 // setLimits computes w's volume limit from h's baseline as it is now.
 func (e *Engine) setLimits(h *host, w *window) {
-	est, scratch := h.base.Estimate(w.start/1e9, e.scratch)
+	start := w.start / 1e9
+	est, scratch := h.base.Estimate(start, e.scratch)
 	e.scratch = scratch
-	if est.N < e.cfg.LearningWindows {
-		w.limit, w.typical, w.learning = float64(max(e.cfg.Backstop, e.cfg.VolumeMinBytes)), 0, true
+	b := basisBackstop
+	switch {
+	case est.N >= e.cfg.LearningWindows:
+		b = map[baseline.Level]basis{baseline.LevelSeasonal: basisSeasonal, baseline.LevelDay: basisDay, baseline.LevelAll: basisAll}[est.Level]
+	default:
+		if pe, ok := e.peerEstimate(h, start); ok {
+			est, b = pe, basisPeers
+		}
+	}
+	e.m.limitLevel[b].Inc()
+	w.basis = b
+	if b == basisBackstop {
+		w.limit, w.typical = float64(max(e.cfg.Backstop, e.cfg.VolumeMinBytes)), 0
 		return
 	}
 	w.limit = max(float64(e.cfg.VolumeMinBytes), est.Limit(e.cfg.VolumeK))
 	w.typical = est.Typical()
-	w.learning = false
+}
+
+// peerEstimate is the median of the estimates of h's grown-up peers for
+// the window starting at start (unix s).
+func (e *Engine) peerEstimate(h *host, start int64) (baseline.Estimate, bool) {
+	g := e.peers[e.peerGroup(h.key)]
+	if g == nil {
+		return baseline.Estimate{}, false
+	}
+	meds, spreads := e.peerMed[:0], e.peerSpread[:0]
+	for _, k := range g.members {
+		p := e.hosts[k]
+		if p == nil || p == h {
+			continue
+		}
+		est, scratch := p.base.Estimate(start, e.scratch)
+		e.scratch = scratch
+		if est.N < e.cfg.LearningWindows {
+			continue
+		}
+		meds = append(meds, est.Median)
+		spreads = append(spreads, est.Spread)
+	}
+	e.peerMed, e.peerSpread = meds, spreads
+	if len(meds) < minPeers {
+		return baseline.Estimate{}, false
+	}
+	return baseline.Estimate{N: len(meds), Median: medianF64(meds), Spread: medianF64(spreads)}, true
+}
+
+func medianF64(s []float64) float64 {
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// peerGroup is the key of k's peer group: the first configured group
+// containing it, else its /24 (IPv4) or /64 (IPv6).
+func (e *Engine) peerGroup(k addrKey) addrKey {
+	a := k.addr()
+	for i, p := range e.peerPrefixes {
+		if p.Contains(a) {
+			var g addrKey
+			g[0], g[1], g[2] = 0xff, byte(i>>8), byte(i) // not an address: configured group i
+			return g
+		}
+	}
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	p, _ := a.Prefix(bits)
+	return keyOf(p.Addr())
+}
+
+// peerGroups holds each group's members, bounded.
+type peerGroup struct{ members []addrKey }
+
+func (e *Engine) joinPeers(k addrKey) {
+	gk := e.peerGroup(k)
+	g := e.peers[gk]
+	if g == nil {
+		g = &peerGroup{}
+		e.peers[gk] = g
+	}
+	if len(g.members) < maxPeers {
+		g.members = append(g.members, k)
+	}
+}
+
+func (e *Engine) leavePeers(k addrKey) {
+	gk := e.peerGroup(k)
+	g := e.peers[gk]
+	if g == nil {
+		return
+	}
+	if i := slices.Index(g.members, k); i >= 0 {
+		g.members = slices.Delete(g.members, i, i+1)
+	}
+	if len(g.members) == 0 {
+		delete(e.peers, gk)
+	}
 }
 
 // checkVolume raises volume evidence when w has just crossed its limit, on
@@ -34,7 +178,7 @@ func (e *Engine) checkVolume(h *host, w *window, remote addrKey, at int64) {
 		remote:   remote,
 		baseline: w.typical,
 		limit:    w.limit,
-		learning: w.learning,
+		basis:    w.basis,
 	})
 }
 

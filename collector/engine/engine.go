@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -31,9 +33,14 @@ type Engine struct {
 	heldGen      uint64   // generation of the held-record pieces (persist.go)
 	heldKeys     []string // store keys of the held-record pieces last written
 
-	scratch []float32
-	evicted []addrKey
-	out     []alert.Alert
+	peers        map[addrKey]*peerGroup // hosts by peer group (detect_volume.go)
+	peerPrefixes []netip.Prefix         // Config.PeerGroups, parsed
+
+	scratch    []float32
+	peerMed    []float64
+	peerSpread []float64
+	evicted    []addrKey
+	out        []alert.Alert
 }
 
 // New returns an engine, restoring its state from store when store is not
@@ -55,6 +62,14 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		held:         holdQueue{limit: maxHeld},
 		closed:       math.MinInt64,
 		nextDeadline: math.MaxInt64,
+		peers:        make(map[addrKey]*peerGroup),
+	}
+	for _, g := range cfg.PeerGroups {
+		p, err := netip.ParsePrefix(g)
+		if err != nil {
+			return nil, fmt.Errorf("peer_groups: %w", err)
+		}
+		e.peerPrefixes = append(e.peerPrefixes, p.Masked())
 	}
 	if store != nil {
 		if err := e.restore(); err != nil {

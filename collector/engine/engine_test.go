@@ -68,7 +68,7 @@ func TestSpikeToNewServer(t *testing.T) {
 	}
 	// The spike entered the baseline clipped to its limit, not as 1.2 GB.
 	h := e.hosts[keyOf(recs[0].SrcAddr)]
-	vals := h.base.Values()
+	vals, _ := h.base.Values()
 	if got := vals[74]; got > 18.6 { // log(113 MB) = 18.54, log(1.2 GB) = 20.9
 		t.Errorf("spike entered the baseline as %v", got)
 	}

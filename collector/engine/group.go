@@ -37,7 +37,7 @@ type evidence struct {
 	prevalence int     // new_destination: hosts sending to remote
 	baseline   float64 // volume: typical bytes per window, 0 while learning
 	limit      float64 // bytes it had to exceed
-	learning   bool    // volume: limit is the backstop
+	basis      basis   // volume: where the limit comes from
 }
 
 // group is a host's evidence waiting so that detectors firing on the same

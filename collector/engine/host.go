@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/outflowhq/outflow/collector/engine/baseline"
 )
@@ -55,8 +56,9 @@ func (e *Engine) hostFor(k addrKey, now int64) *host {
 	if len(e.hosts) >= e.cfg.MaxHosts {
 		e.evictHosts(max(1, e.cfg.MaxHosts/64))
 	}
-	h := &host{key: k, first: now, last: now, base: baseline.New(e.cfg.BaselineWindows)}
+	h := &host{key: k, first: now, last: now, base: e.newBaseline()}
 	e.hosts[k] = h
+	e.joinPeers(k)
 	e.m.hosts.Set(float64(len(e.hosts)))
 	return h
 }
@@ -80,6 +82,7 @@ func (e *Engine) evictHosts(n int) {
 			e.fleet.remove(k)
 		}
 		delete(e.hosts, h.key)
+		e.leavePeers(h.key)
 		h.evicted = true
 		e.deleted = append(e.deleted, h.key.storeKey())
 		e.m.hostsEvicted.Inc()
@@ -89,6 +92,10 @@ func (e *Engine) evictHosts(n int) {
 }
 
 func compareKeys(a, b addrKey) int { return strings.Compare(string(a[:]), string(b[:])) }
+
+func (e *Engine) newBaseline() baseline.Baseline {
+	return baseline.New(e.cfg.BaselineWindows, int64(e.cfg.Window/time.Second))
+}
 
 // markDirty queues h for the next write to the store.
 func (e *Engine) markDirty(h *host) {

@@ -25,6 +25,8 @@ type engineMetrics struct {
 	sensors              *metrics.Gauge
 	watermark            *metrics.Gauge // unix seconds
 	storeErrors          *metrics.Counter
+	baselinesReset       *metrics.Counter // stored baselines of an older format, relearned
+	limitLevel           [5]*metrics.Counter
 	evidence             [numDetectors + 1]*metrics.Counter
 	alerts               map[string]*metrics.Counter // "detector/severity"
 	set                  *metrics.Set
@@ -48,8 +50,12 @@ func newEngineMetrics(s *metrics.Set) *engineMetrics {
 		sensors:              s.GetOrCreateGauge(p+"sensors", nil),
 		watermark:            s.GetOrCreateGauge(p+"watermark_seconds", nil),
 		storeErrors:          s.GetOrCreateCounter(p + "store_errors_total"),
+		baselinesReset:       s.GetOrCreateCounter(p + "baselines_reset_total"),
 		alerts:               map[string]*metrics.Counter{},
 		set:                  s,
+	}
+	for l, name := range limitLevels {
+		m.limitLevel[l] = s.GetOrCreateCounter(fmt.Sprintf(`%svolume_limits_total{basis=%q}`, p, name))
 	}
 	for d := detector(1); d <= numDetectors; d++ {
 		m.evidence[d] = s.GetOrCreateCounter(fmt.Sprintf(`%sevidence_total{detector=%q}`, p, d))

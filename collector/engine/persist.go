@@ -6,8 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/outflowhq/outflow/collector/engine/baseline"
 )
 
 // Persisted state: one key per host ("host.10-1-2-3") holding its baseline,
@@ -24,7 +22,7 @@ import (
 // after it.
 
 const (
-	hostVersion   = 1
+	hostVersion   = 2 // 2: the baseline holds every window (silent ones as 0) and its newest start
 	metaVersion   = 2 // 2: held records
 	metaKey       = "engine.meta"
 	heldKeyPrefix = "engine.held."
@@ -186,11 +184,12 @@ func encodeHost(b *enc, h *host) {
 	b.addr(h.key)
 	b.int(h.first)
 	b.int(h.last)
-	vals := h.base.Values()
+	vals, newest := h.base.Values()
 	b.uint(uint64(len(vals)))
 	for _, v := range vals {
 		b.f32(v)
 	}
+	b.int(newest)
 	b.uint(uint64(len(h.dests.m)))
 	for k, x := range h.dests.m {
 		b.addr(k)
@@ -225,23 +224,30 @@ func encodeHost(b *enc, h *host) {
 			b.uint(uint64(ev.prevalence))
 			b.f64(ev.baseline)
 			b.f64(ev.limit)
-			b.bool(ev.learning)
+			b.uint(uint64(ev.basis))
 		}
 	}
 }
 
 func (e *Engine) decodeHost(d *dec) *host {
-	if v := d.uint(); v != hostVersion {
+	v := d.uint()
+	if v != hostVersion && v != 1 {
 		d.fail(fmt.Errorf("unknown version %d", v))
 		return nil
 	}
-	h := &host{key: d.addr(), base: baseline.New(e.cfg.BaselineWindows)}
+	h := &host{key: d.addr(), base: e.newBaseline()}
 	h.first, h.last = d.int(), d.int()
 	vals := make([]float32, d.count(math.MaxUint16))
 	for i := range vals {
 		vals[i] = d.f32()
 	}
-	h.base.Restore(vals)
+	if v == 1 {
+		// Version 1 kept only active windows, without their times: they
+		// cannot be placed on the calendar, so the host learns again.
+		e.m.baselinesReset.Inc()
+	} else {
+		h.base.Restore(vals, d.int())
+	}
 	if n := d.count(maxDecoded); n > 0 {
 		h.dests.m = make(map[addrKey]dest, n)
 		for ; n > 0 && d.err == nil; n-- {
@@ -272,7 +278,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 		for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
 			g.evs = append(g.evs, evidence{
 				detector: detector(d.uint()), window: d.int(), at: d.int(), remote: d.addr(),
-				firstSeen: d.int(), prevalence: int(d.uint()), baseline: d.f64(), limit: d.f64(), learning: d.bool(),
+				firstSeen: d.int(), prevalence: int(d.uint()), baseline: d.f64(), limit: d.f64(), basis: decodeBasis(d),
 			})
 		}
 		if len(g.wins) == 0 || len(g.evs) == 0 {
@@ -290,7 +296,7 @@ func encodeWindow(b *enc, w *window) {
 	b.int(w.last)
 	b.f64(w.limit)
 	b.f64(w.typical)
-	b.bool(w.learning)
+	b.uint(uint64(w.basis))
 	b.bool(w.volumeFired)
 	b.uint(uint64(len(w.sensors)))
 	for _, s := range w.sensors {
@@ -309,7 +315,7 @@ func encodeWindow(b *enc, w *window) {
 
 func decodeWindow(d *dec) *window {
 	w := &window{start: d.int(), bytes: d.uint(), first: d.int(), last: d.int(),
-		limit: d.f64(), typical: d.f64(), learning: d.bool(), volumeFired: d.bool()}
+		limit: d.f64(), typical: d.f64(), basis: decodeBasis(d), volumeFired: d.bool()}
 	for n := d.count(maxSensorsPerWindow); n > 0 && d.err == nil; n-- {
 		w.sensors = append(w.sensors, d.str())
 	}
@@ -363,6 +369,7 @@ func (e *Engine) restore() error {
 		if isHost {
 			if h := e.decodeHost(d); d.err == nil {
 				e.hosts[h.key] = h
+				e.joinPeers(h.key)
 				if h.pending != nil {
 					e.pending = append(e.pending, h)
 					e.nextDeadline = min(e.nextDeadline, h.pending.deadline)

@@ -50,7 +50,7 @@ func summarize(a *alert.Alert, vol *alert.Evidence, volEv evidence, nd *alert.Ev
 		fmt.Fprintf(&b, " between %s and %s UTC", from, to)
 	}
 	if vol != nil {
-		if volEv.learning {
+		if volEv.basis == basisBackstop {
 			fmt.Fprintf(&b, ", over the %s backstop for a host still being learned", humanBytes(vol.Threshold))
 		} else {
 			fmt.Fprintf(&b, ", %s its usual %s %s (threshold %s)", ratio(float64(vol.BytesOut), vol.Baseline),
@@ -94,12 +94,12 @@ func prevalenceClause(hosts int, what string) string {
 }
 
 func volumeReason(w *window, ev evidence, window time.Duration) string {
-	if ev.learning {
+	if ev.basis == basisBackstop {
 		return fmt.Sprintf("sent %s in one window, over the %s backstop while the host is being learned",
 			humanBytes(float64(w.bytes)), humanBytes(ev.limit))
 	}
-	return fmt.Sprintf("sent %s, %s its usual %s %s (threshold %s)", humanBytes(float64(w.bytes)),
-		ratio(float64(w.bytes), ev.baseline), humanBytes(ev.baseline), per(window), humanBytes(ev.limit))
+	return fmt.Sprintf("sent %s, %s its usual %s %s %s (threshold %s)", humanBytes(float64(w.bytes)),
+		ratio(float64(w.bytes), ev.baseline), humanBytes(ev.baseline), per(window), basisClause(ev.basis, w.start), humanBytes(ev.limit))
 }
 
 func newDestReason(x *alert.Evidence) string {
@@ -158,4 +158,22 @@ func humanBytes(b float64) string {
 		return fmt.Sprintf("%.1f %s", b, units[i])
 	}
 	return fmt.Sprintf("%.0f %s", b, units[i])
+}
+
+// basisClause says what the usual volume was measured on.
+func basisClause(b basis, start int64) string {
+	t := utc(start)
+	switch b {
+	case basisSeasonal:
+		return "on " + t.Format("Mondays") + " at " + t.Format("15:04") + " UTC"
+	case basisDay:
+		kind := "weekdays"
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			kind = "weekends"
+		}
+		return "at " + t.Format("15:04") + " UTC on " + kind
+	case basisPeers:
+		return "for its peer group (the host is new)"
+	}
+	return "over all hours"
 }

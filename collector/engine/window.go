@@ -16,9 +16,9 @@ type window struct {
 
 	// volume limits, from the host's baseline when the window opened
 	// (every earlier window had closed by then).
-	limit    float64 // bytes above which the window is unusual
-	typical  float64 // exp(median) of the baseline, 0 while learning
-	learning bool    // limit is the backstop
+	limit   float64 // bytes above which the window is unusual
+	typical float64 // exp(median) of the baseline, 0 while learning
+	basis   basis   // where the limit comes from
 
 	volumeFired bool
 }

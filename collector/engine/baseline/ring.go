@@ -7,57 +7,134 @@ import (
 
 // madFloor keeps a host with a perfectly steady volume (MAD 0) from alerting
 // on any small increase: the spread used is at least 0.05 in log units, so
-// with k=4 the threshold is at least 1.35× the median.
+// with k=4 the threshold is at least 1.22× the median.
 const madFloor = 0.05
+
+// allHoursFloor is the least spread of an all-hours estimate: it stands in
+// for an hour the host has no history of, so it allows ×4 (k=4) over the
+// host's busy hours before it calls a window unusual.
+const allHoursFloor = 0.35
 
 // madScale turns a MAD into a standard-deviation estimate for normal data.
 const madScale = 1.4826
 
-// Baseline is the volume history of one host. Values are float32 (4 bytes
-// each): log(1+bytes) needs no more precision, and 168 windows cost 672 B.
-//
-// Seasonality (hour-of-week slots, falling back to this all-hours ring) will
-// add fields here; callers already pass the window start to Observe and
-// Estimate so they need not change.
+// MinValues is how many past windows a seasonal or day-type estimate needs
+// (two weeks of one hour-of-week slot and its neighbours, or two days of
+// one hour of the day); with fewer the next, coarser level answers.
+const MinValues = 6
+
+const (
+	day  = 86400
+	week = 7 * day
+)
+
+// Level says which history an Estimate comes from, finest first.
+type Level uint8
+
+const (
+	// LevelNone: no history.
+	LevelNone Level = iota
+	// LevelSeasonal: the same hour of the week (and the windows either
+	// side of it) over the past weeks.
+	LevelSeasonal
+	// LevelDay: the same hour of the day (± one window) on past days of
+	// the same kind (weekday or weekend, UTC).
+	LevelDay
+	// LevelAll: every past window, whatever its hour; its centre is the
+	// 90th percentile.
+	LevelAll
+)
+
+var levelNames = [...]string{"none", "seasonal", "day", "all-hours"}
+
+func (l Level) String() string { return levelNames[l] }
+
+// Baseline is the volume history of one host: log(1+bytes out) of each of
+// its past windows, in order, including the silent ones (0), so that a
+// window's value a week or a day earlier sits at a fixed distance behind
+// it. Values are float32 (4 bytes each): four weeks of hourly windows cost
+// 2,688 B.
 type Baseline struct {
-	vals []float32 // ring, grows up to capacity
-	next uint16    // index of the oldest value once the ring is full
-	cap  uint16
+	vals   []float32 // ring, grows up to cap
+	head   int       // index of the newest value
+	cap    int
+	step   int64 // window length (s)
+	newest int64 // start (unix s) of the newest value, when len(vals) > 0
 
-	// cache of the statistics, valid until the next Observe.
+	// cache of the all-hours statistics, valid until the next Observe.
 	valid       bool
-	median, mad float32
+	median, mad float32 // median: the 90th percentile (see Estimate)
 }
 
-// New returns an empty baseline keeping the last capacity values
-// (1..65535).
-func New(capacity int) Baseline {
-	return Baseline{cap: uint16(min(max(capacity, 1), math.MaxUint16))}
+// New returns an empty baseline keeping the last capacity windows
+// (1..65535) of step seconds each (step divides a day).
+func New(capacity int, step int64) Baseline {
+	return Baseline{cap: min(max(capacity, 1), math.MaxUint16), step: max(step, 1)}
 }
 
-// Len is the number of windows observed, at most the capacity.
+// Len is the number of windows held (silent ones included), at most the
+// capacity.
 func (b *Baseline) Len() int { return len(b.vals) }
 
-// Observe records the log volume v (log(1+bytes)) of the window starting at
-// start (unix seconds), evicting the oldest value when full.
+// Newest is the start (unix s) of the newest window held; ok is false when
+// the baseline is empty.
+func (b *Baseline) Newest() (start int64, ok bool) { return b.newest, len(b.vals) > 0 }
+
+// Observe records the log volume v (log(1+bytes)) of the window starting
+// at start (unix seconds). Windows between the newest one held and start
+// had no traffic: they enter as 0. A start at or before the newest is
+// ignored (windows close in order).
 func (b *Baseline) Observe(start int64, v float64) {
-	_ = start // reserved for hour-of-week slots
-	if n := len(b.vals); n < int(b.cap) {
-		if n == cap(b.vals) { // grow by doubling, but never past the capacity
-			b.vals = append(make([]float32, 0, min(max(8, 2*n), int(b.cap))), b.vals...)
+	if len(b.vals) > 0 {
+		if start <= b.newest {
+			return
 		}
-		b.vals = append(b.vals, float32(v))
-	} else {
-		b.vals[b.next] = float32(v)
-		b.next = (b.next + 1) % b.cap
+		gap := (start - b.newest) / b.step
+		for i := int64(1); i < min(gap, int64(b.cap)+1); i++ {
+			b.push(0)
+		}
 	}
+	b.push(float32(v))
+	b.newest = start
 	b.valid = false
+}
+
+func (b *Baseline) push(v float32) {
+	if n := len(b.vals); n < b.cap {
+		if n == cap(b.vals) { // grow by doubling, never past the capacity
+			b.vals = append(make([]float32, 0, min(max(8, 2*n), b.cap)), b.vals...)
+		}
+		b.vals = append(b.vals, v)
+		b.head = len(b.vals) - 1
+		return
+	}
+	b.head = (b.head + 1) % b.cap
+	b.vals[b.head] = v
+}
+
+// at returns the value of the window starting at s: held, or 0 when s is
+// after the newest window (silent since), or false when s is before the
+// history or not aligned.
+func (b *Baseline) at(s int64) (float32, bool) {
+	if len(b.vals) == 0 || (s-b.newest)%b.step != 0 {
+		return 0, false
+	}
+	if s > b.newest {
+		return 0, true
+	}
+	back := int((b.newest - s) / b.step)
+	if back >= len(b.vals) {
+		return 0, false
+	}
+	return b.vals[(b.head-back+b.cap)%b.cap], true
 }
 
 // Estimate is a baseline's answer for one window.
 type Estimate struct {
-	N      int     // windows behind the estimate
-	Median float64 // median of log(1+bytes)
+	N      int     // windows the host has history for (all levels)
+	Level  Level   // which history Median and Spread come from
+	Values int     // windows behind Median and Spread
+	Median float64 // median of log(1+bytes); LevelAll: 90th percentile
 	Spread float64 // MAD×1.4826, at least the floor: a robust standard deviation
 }
 
@@ -69,23 +146,85 @@ func (e Estimate) Limit(k float64) float64 { return math.Expm1(e.Median + k*e.Sp
 func (e Estimate) Typical() float64 { return math.Expm1(e.Median) }
 
 // Estimate returns the statistics for the window starting at start (unix
-// seconds). scratch is reused between calls to avoid allocation; it is
-// returned grown as needed.
+// seconds), from the finest level with at least MinValues windows: the
+// same hour of the week, else the same hour of the day on days of the
+// same kind, else all hours. scratch is reused between calls to avoid
+// allocation; it is returned grown as needed.
 func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32) {
-	_ = start
-	if len(b.vals) == 0 {
+	n := len(b.vals)
+	if n == 0 {
 		return Estimate{}, scratch
 	}
+	if gap := (start - b.newest) / b.step; gap > 1 {
+		n = min(n+int(gap-1), b.cap) // silent windows since the newest count as history
+	}
+	// Same hour of the week, and the windows either side, in past weeks.
+	scratch = scratch[:0]
+	for k := int64(1); k*week <= int64(b.cap)*b.step; k++ {
+		for j := int64(-1); j <= 1; j++ {
+			if v, ok := b.at(start - k*week + j*b.step); ok {
+				scratch = append(scratch, v)
+			}
+		}
+	}
+	if len(scratch) >= MinValues {
+		return b.stats(n, LevelSeasonal, scratch)
+	}
+	// Same hour of the day on past days of the same kind.
+	scratch = scratch[:0]
+	weekend := isWeekend(start)
+	for d := int64(1); d*day <= int64(b.cap)*b.step; d++ {
+		s := start - d*day
+		if isWeekend(s) != weekend {
+			continue
+		}
+		for j := int64(-1); j <= 1; j++ {
+			if v, ok := b.at(s + j*b.step); ok {
+				scratch = append(scratch, v)
+			}
+		}
+	}
+	if len(scratch) >= MinValues {
+		return b.stats(n, LevelDay, scratch)
+	}
+	// Every window held. Without enough history for this hour, the
+	// centre is the 90th percentile rather than the median: when the
+	// hours cannot be told apart, the host's busy hours are its normal
+	// (a median would call every office hour of a host that is quiet at
+	// night unusual).
 	if !b.valid {
 		scratch = append(scratch[:0], b.vals...)
-		med := median(scratch)
-		for i, v := range scratch {
-			scratch[i] = float32(math.Abs(float64(v) - float64(med)))
-		}
-		b.median, b.mad, b.valid = med, median(scratch), true
+		_, b.mad = medianMAD(scratch)
+		scratch = append(scratch[:0], b.vals...)
+		slices.Sort(scratch)
+		b.median = scratch[(len(scratch)-1)*9/10]
+		b.valid = true
 	}
-	spread := max(float64(b.mad)*madScale, madFloor)
-	return Estimate{N: len(b.vals), Median: float64(b.median), Spread: spread}, scratch
+	return Estimate{N: n, Level: LevelAll, Values: len(b.vals), Median: float64(b.median),
+		Spread: max(float64(b.mad)*madScale, allHoursFloor)}, scratch
+}
+
+func (b *Baseline) stats(n int, l Level, vals []float32) (Estimate, []float32) {
+	med, mad := medianMAD(vals)
+	return Estimate{N: n, Level: l, Values: len(vals), Median: float64(med),
+		Spread: max(float64(mad)*madScale, madFloor)}, vals
+}
+
+// isWeekend: Saturday or Sunday (UTC) at unix second s.
+func isWeekend(s int64) bool {
+	// 1970-01-01 was a Thursday: day 0 → Thursday, 2 → Saturday.
+	wd := ((s/day)%7 + 7 + 4) % 7 // 0 = Sunday
+	return wd == 0 || wd == 6
+}
+
+// medianMAD sorts s in place and returns its median and median absolute
+// deviation.
+func medianMAD(s []float32) (float32, float32) {
+	med := median(s)
+	for i, v := range s {
+		s[i] = float32(math.Abs(float64(v) - float64(med)))
+	}
+	return med, median(s)
 }
 
 // median sorts s in place and returns its median.
@@ -98,24 +237,28 @@ func median(s []float32) float32 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Values returns the ring oldest first, for persistence.
-func (b *Baseline) Values() []float32 {
+// Values returns the ring oldest first, for persistence, with the start
+// of the newest window.
+func (b *Baseline) Values() (vals []float32, newest int64) {
 	out := make([]float32, 0, len(b.vals))
-	if len(b.vals) == int(b.cap) {
-		out = append(out, b.vals[b.next:]...)
-		return append(out, b.vals[:b.next]...)
+	if len(b.vals) == b.cap {
+		i := (b.head + 1) % b.cap
+		out = append(out, b.vals[i:]...)
+		return append(out, b.vals[:i]...), b.newest
 	}
-	return append(out, b.vals...)
+	return append(out, b.vals...), b.newest
 }
 
-// Restore replaces the ring with vals (oldest first), keeping the newest
-// values when vals is longer than the capacity.
-func (b *Baseline) Restore(vals []float32) {
-	if len(vals) > int(b.cap) {
-		vals = vals[len(vals)-int(b.cap):]
+// Restore replaces the history with vals (oldest first), the newest
+// starting at newest, keeping the newest values when vals is longer than
+// the capacity.
+func (b *Baseline) Restore(vals []float32, newest int64) {
+	if len(vals) > b.cap {
+		vals = vals[len(vals)-b.cap:]
 	}
 	b.vals = append(make([]float32, 0, len(vals)), vals...)
-	b.next = 0
+	b.head = len(b.vals) - 1
+	b.newest = newest
 	b.valid = false
 }
 
