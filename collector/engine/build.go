@@ -101,6 +101,27 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence
 			x.Score = newDestScore(x.BytesOut, ev.limit)
 			x.Reason = newDestReason(&x)
+		case detInboundPull:
+			r := w.remotes[ev.remote]
+			x.Remote, x.Name = ev.remote.String(), r.name
+			x.BytesOut = r.inbound
+			x.Start, x.End = utc(r.first), utc(r.last)
+			x.Score = newDestScore(x.BytesOut, ev.limit)
+			x.Reason = inboundReason(&x, ev.prevalence)
+		case detLongLived:
+			r := w.remotes[ev.remote]
+			x.Remote, x.Name = ev.remote.String(), r.name
+			x.BytesOut = max(r.longBytes, ev.up)
+			x.Start, x.End = utc(ev.firstSeen), utc(r.last)
+			x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence
+			x.Score = newDestScore(x.BytesOut, ev.limit)
+			x.Reason = longLivedReason(&x)
+		case detP2P:
+			x.Start, x.End = utc(w.first), utc(w.last)
+			x.BytesOut, x.BytesIn = max(w.p2pUp, ev.up), max(w.p2pDown, ev.down)
+			x.Peers, x.PeersIn = max(w.p2pPeers, ev.peers), max(w.p2pInPeers, ev.inPeers)
+			x.Score = clampScore(50 + 50*math.Log10(float64(x.Peers)/ev.limit))
+			x.Reason = p2pReason(&x)
 		}
 		a.Evidence = append(a.Evidence, x)
 	}
@@ -145,6 +166,11 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 	}
 	a.ID = alertID(h.key, first, a.Detectors)
 	a.Summary = summarize(&a, vol, volEv, nd, e.cfg.Window)
+	for _, x := range a.Evidence {
+		if x.Detector != detVolume.String() && x.Detector != detNewDest.String() {
+			a.Summary += " " + x.Detector + ": " + x.Reason + "."
+		}
+	}
 	return a
 }
 

@@ -67,6 +67,29 @@ type Config struct {
 	// Default 2.
 	MaxPrevalence int `yaml:"max_prevalence"`
 
+	// InboundMinBytes is what a host must send in one window to one
+	// external client over connections the client opened for
+	// inbound_pull. Default 50 MB.
+	InboundMinBytes uint64 `yaml:"inbound_min_bytes"`
+	// InboundServerWindows: a host that has done that in this many past
+	// windows serves the outside on purpose; inbound_pull stays quiet for
+	// it. Default 3.
+	InboundServerWindows int `yaml:"inbound_server_windows"`
+
+	// LongLivedAge is how old a TCP connection must be for long_lived,
+	// and LongLivedMinBytes what the host must send over such connections
+	// to one remote rare in the fleet in one window. Defaults 1h, 20 MB.
+	LongLivedAge      time.Duration `yaml:"long_lived_age"`
+	LongLivedMinBytes uint64        `yaml:"long_lived_min_bytes"`
+
+	// P2PMinPeers, P2PMinInbound and P2PMinBytes: in one window, a host
+	// that talks to this many external peers with both ports ≥ 1024, of
+	// which this many connected in, and sends them more than it receives
+	// and at least this much, shares files. Defaults 20, 2, 5 MB.
+	P2PMinPeers   int    `yaml:"p2p_min_peers"`
+	P2PMinInbound int    `yaml:"p2p_min_inbound"`
+	P2PMinBytes   uint64 `yaml:"p2p_min_bytes"`
+
 	// PeerGroups are CIDRs whose hosts form one peer group: a host too
 	// young for its own baseline is compared with its group's grown-up
 	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
@@ -87,22 +110,29 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		Window:            time.Hour,
-		AllowedLateness:   30 * time.Second,
-		SensorIdle:        5 * time.Minute,
-		GroupWait:         30 * time.Second,
-		GroupMax:          5 * time.Minute,
-		BaselineWindows:   672,
-		LearningWindows:   24,
-		Backstop:          1 << 30,
-		VolumeK:           4,
-		VolumeMinBytes:    50_000_000,
-		NewDestMinBytes:   10_000_000,
-		NewDestFor:        time.Hour,
-		MaxPrevalence:     2,
-		MaxHosts:          100_000,
-		MaxRemotesPerHost: 4096,
-		MaxFleetRemotes:   1 << 20,
+		Window:               time.Hour,
+		AllowedLateness:      30 * time.Second,
+		SensorIdle:           5 * time.Minute,
+		GroupWait:            30 * time.Second,
+		GroupMax:             5 * time.Minute,
+		BaselineWindows:      672,
+		LearningWindows:      24,
+		Backstop:             1 << 30,
+		VolumeK:              4,
+		VolumeMinBytes:       50_000_000,
+		NewDestMinBytes:      10_000_000,
+		NewDestFor:           time.Hour,
+		MaxPrevalence:        2,
+		InboundMinBytes:      50_000_000,
+		InboundServerWindows: 3,
+		LongLivedAge:         time.Hour,
+		LongLivedMinBytes:    20_000_000,
+		P2PMinPeers:          20,
+		P2PMinInbound:        2,
+		P2PMinBytes:          5_000_000,
+		MaxHosts:             100_000,
+		MaxRemotesPerHost:    4096,
+		MaxFleetRemotes:      1 << 20,
 	}
 }
 
@@ -126,6 +156,13 @@ func (c *Config) Validate() error {
 	check(c.VolumeK > 0, "volume_k", "must be positive")
 	check(c.NewDestFor > 0, "new_dest_for", "must be positive")
 	check(c.MaxPrevalence >= 1, "max_prevalence", "must be at least 1")
+	check(c.InboundMinBytes > 0, "inbound_min_bytes", "must be positive")
+	check(c.InboundServerWindows >= 1, "inbound_server_windows", "must be at least 1")
+	check(c.LongLivedAge > 0, "long_lived_age", "must be positive")
+	check(c.LongLivedMinBytes > 0, "long_lived_min_bytes", "must be positive")
+	check(c.P2PMinPeers >= 2, "p2p_min_peers", "must be at least 2")
+	check(c.P2PMinInbound >= 0, "p2p_min_inbound", "must not be negative")
+	check(c.P2PMinBytes > 0, "p2p_min_bytes", "must be positive")
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")

@@ -32,6 +32,7 @@ type Engine struct {
 	saveDue      bool     // windows closed since the last save
 	heldGen      uint64   // generation of the held-record pieces (persist.go)
 	heldKeys     []string // store keys of the held-record pieces last written
+	metaVersion  uint64   // version of the engine.meta restored (its held records' format)
 
 	peers        map[addrKey]*peerGroup // hosts by peer group (detect_volume.go)
 	peerPrefixes []netip.Prefix         // Config.PeerGroups, parsed
@@ -205,6 +206,7 @@ func (e *Engine) observe(r *held) {
 	if tracked {
 		e.checkNewDest(h, w, r.remote, wr, d, end)
 	}
+	e.checkFlows(h, w, r, tracked)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
 	}

@@ -12,10 +12,14 @@ type detector uint8
 const (
 	detVolume detector = iota + 1
 	detNewDest
-	numDetectors = 2
+	detInboundPull
+	detLongLived
+	detP2P
+	numDetectors = 5
 )
 
-var detectorNames = [...]string{detVolume: "volume", detNewDest: "new_destination"}
+var detectorNames = [...]string{detVolume: "volume", detNewDest: "new_destination",
+	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p"}
 
 func (d detector) String() string {
 	if int(d) < len(detectorNames) && d > 0 {
@@ -38,6 +42,9 @@ type evidence struct {
 	baseline   float64 // volume: typical bytes per window, 0 while learning
 	limit      float64 // bytes it had to exceed
 	basis      basis   // volume: where the limit comes from
+	peers      int     // p2p: external peers on high ports; inbound_pull: 0
+	inPeers    int     // p2p: of which connected in
+	up, down   uint64  // p2p: bytes to and from them; long_lived: up = bytes on old connections
 }
 
 // group is a host's evidence waiting so that detectors firing on the same

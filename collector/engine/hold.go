@@ -33,10 +33,16 @@ const maxHeld = 1 << 20
 // uses: an outbound byte count from an internal host to a remote.
 type held struct {
 	end, start   int64 // ns; start <= end
+	flowStart    int64 // ns, first packet of the connection; <= start
 	bytes        uint64
+	in           uint64 // bytes the host received in the same record
 	host, remote addrKey
 	name         string // name the sensor learned for the remote, "" when none
 	sensor       string
+	hostPort     uint16
+	remotePort   uint16
+	proto        uint8
+	inbound      bool // the remote initiated the connection
 }
 
 // compareHeld is the processing order. Ties on End are broken by host and
@@ -70,7 +76,7 @@ func (h *holdQueue) waiting() []held { return h.q[h.head:] }
 // It reports false for records the engine ignores: internal or external
 // only, nothing sent by the internal host, or no end time.
 func (h *holdQueue) hold(sensor string, r *flow.Record) bool {
-	hostAddr, remote, out, _, name, ok := r.Local()
+	hostAddr, remote, out, in, name, ok := r.Local()
 	if !ok || out == 0 || r.End.IsZero() {
 		return false
 	}
@@ -79,7 +85,17 @@ func (h *holdQueue) hold(sensor string, r *flow.Record) bool {
 	if !r.Start.IsZero() {
 		start = min(r.Start.UnixNano(), end)
 	}
-	h.q = append(h.q, held{end: end, start: start, bytes: out, host: keyOf(hostAddr), remote: keyOf(remote), name: name, sensor: sensor})
+	flowStart := start
+	if !r.FlowStart.IsZero() {
+		flowStart = min(r.FlowStart.UnixNano(), start)
+	}
+	hp, rp := r.SrcPort, r.DstPort
+	if r.Direction == flow.Inbound {
+		hp, rp = rp, hp
+	}
+	h.q = append(h.q, held{end: end, start: start, flowStart: flowStart, bytes: out, in: in,
+		host: keyOf(hostAddr), remote: keyOf(remote), name: name, sensor: sensor,
+		hostPort: hp, remotePort: rp, proto: r.Proto, inbound: r.Direction == flow.Inbound})
 	return true
 }
 

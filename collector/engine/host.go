@@ -29,6 +29,7 @@ type host struct {
 	dests       dests
 	pending     *group // evidence waiting for GroupWait, nil when none
 	remotesHint uint16 // remotes in the last closed window, to size the next
+	served      uint16 // windows in which the host sent InboundMinBytes on inbound connections (a server)
 
 	dirty   bool // changed since the last write to the store
 	evicted bool

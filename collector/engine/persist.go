@@ -23,7 +23,7 @@ import (
 
 const (
 	hostVersion   = 2 // 2: the baseline holds every window (silent ones as 0) and its newest start
-	metaVersion   = 2 // 2: held records
+	metaVersion   = 3 // 2: held records; 3: their ports, protocol, direction, bytes in, connection start
 	metaKey       = "engine.meta"
 	heldKeyPrefix = "engine.held."
 	maxPiece      = 256 << 10 // held-record bytes per store value (the limit is 512 KiB)
@@ -126,6 +126,7 @@ func (e *Engine) decodeMeta(d *dec) (pieces int, first []byte) {
 		d.fail(fmt.Errorf("unknown version %d", v))
 		return 0, nil
 	}
+	e.metaVersion = v
 	e.closed = d.int()
 	e.clock.wm = d.int()
 	for n := d.count(maxSensors); n > 0 && d.err == nil; n-- {
@@ -154,10 +155,16 @@ func encodeHeld(b *enc, rs []held) {
 		b.addr(r.remote)
 		b.str(r.name)
 		b.str(r.sensor)
+		b.uint(r.in)
+		b.uint(uint64(r.start - r.flowStart))
+		b.uint(uint64(r.hostPort))
+		b.uint(uint64(r.remotePort))
+		b.uint(uint64(r.proto))
+		b.bool(r.inbound)
 	}
 }
 
-func decodeHeld(d *dec, q *holdQueue) {
+func decodeHeld(d *dec, q *holdQueue, version uint64) {
 	prev := int64(0)
 	sensors := map[string]string{} // one string per sensor, not one per record
 	for n := d.count(maxHeld); n > 0 && d.err == nil; n-- {
@@ -174,6 +181,14 @@ func decodeHeld(d *dec, q *holdQueue) {
 			sensors[s] = s
 		}
 		r.sensor = s
+		r.flowStart = r.start
+		if version >= 3 {
+			r.in = d.uint()
+			r.flowStart = r.start - int64(d.uint())
+			r.hostPort, r.remotePort = uint16(d.uint()), uint16(d.uint())
+			r.proto = uint8(d.uint())
+			r.inbound = d.bool()
+		}
 		q.q = append(q.q, r)
 	}
 	q.order(0) // already in order unless corrupt
@@ -225,8 +240,13 @@ func encodeHost(b *enc, h *host) {
 			b.f64(ev.baseline)
 			b.f64(ev.limit)
 			b.uint(uint64(ev.basis))
+			b.uint(uint64(ev.peers))
+			b.uint(uint64(ev.inPeers))
+			b.uint(ev.up)
+			b.uint(ev.down)
 		}
 	}
+	b.uint(uint64(h.served))
 }
 
 func (e *Engine) decodeHost(d *dec) *host {
@@ -259,7 +279,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 		}
 	}
 	for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
-		h.wins = append(h.wins, decodeWindow(d))
+		h.wins = append(h.wins, decodeWindow(d, v))
 	}
 	if d.bool() {
 		g := &group{deadline: d.int()}
@@ -272,7 +292,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 					}
 				}
 			} else {
-				g.wins = append(g.wins, decodeWindow(d))
+				g.wins = append(g.wins, decodeWindow(d, v))
 			}
 		}
 		for n := d.count(maxDecoded); n > 0 && d.err == nil; n-- {
@@ -280,11 +300,19 @@ func (e *Engine) decodeHost(d *dec) *host {
 				detector: detector(d.uint()), window: d.int(), at: d.int(), remote: d.addr(),
 				firstSeen: d.int(), prevalence: int(d.uint()), baseline: d.f64(), limit: d.f64(), basis: decodeBasis(d),
 			})
+			if v >= 2 {
+				ev := &g.evs[len(g.evs)-1]
+				ev.peers, ev.inPeers = int(d.count(maxDecoded)), int(d.count(maxDecoded))
+				ev.up, ev.down = d.uint(), d.uint()
+			}
 		}
 		if len(g.wins) == 0 || len(g.evs) == 0 {
 			d.fail(errors.New("pending evidence without windows"))
 		}
 		h.pending = g
+	}
+	if v >= 2 {
+		h.served = uint16(d.count(65535))
 	}
 	return h
 }
@@ -310,10 +338,22 @@ func encodeWindow(b *enc, w *window) {
 		b.int(r.last)
 		b.str(r.name)
 		b.bool(r.newFired)
+		b.uint(r.inbound)
+		b.uint(r.longBytes)
+		b.bool(r.p2p)
+		b.bool(r.p2pIn)
+		b.bool(r.inFired)
+		b.bool(r.longFired)
 	}
+	b.uint(uint64(w.p2pPeers))
+	b.uint(uint64(w.p2pInPeers))
+	b.uint(w.p2pUp)
+	b.uint(w.p2pDown)
+	b.bool(w.p2pFired)
+	b.uint(w.inboundBytes)
 }
 
-func decodeWindow(d *dec) *window {
+func decodeWindow(d *dec, v uint64) *window {
 	w := &window{start: d.int(), bytes: d.uint(), first: d.int(), last: d.int(),
 		limit: d.f64(), typical: d.f64(), basis: decodeBasis(d), volumeFired: d.bool()}
 	for n := d.count(maxSensorsPerWindow); n > 0 && d.err == nil; n-- {
@@ -323,9 +363,21 @@ func decodeWindow(d *dec) *window {
 		w.remotes = make(map[addrKey]winRemote, n)
 		for ; n > 0 && d.err == nil; n-- {
 			k := d.addr()
-			w.remotes[k] = winRemote{bytes: d.uint(), first: d.int(), last: d.int(), name: d.str(), newFired: d.bool()}
+			r := winRemote{bytes: d.uint(), first: d.int(), last: d.int(), name: d.str(), newFired: d.bool()}
+			if v >= 2 {
+				r.inbound, r.longBytes = d.uint(), d.uint()
+				r.p2p, r.p2pIn, r.inFired, r.longFired = d.bool(), d.bool(), d.bool(), d.bool()
+			}
+			w.remotes[k] = r
 		}
 	}
+	if v < 2 {
+		return w
+	}
+	w.p2pPeers, w.p2pInPeers = int(d.count(maxDecoded)), int(d.count(maxDecoded))
+	w.p2pUp, w.p2pDown = d.uint(), d.uint()
+	w.p2pFired = d.bool()
+	w.inboundBytes = d.uint()
 	return w
 }
 
@@ -433,7 +485,7 @@ func (e *Engine) restoreHeld(pieces int, first []byte, pieceKeys []string) error
 		}
 	}
 	d := &dec{b: block}
-	decodeHeld(d, &e.held)
+	decodeHeld(d, &e.held, e.metaVersion)
 	if d.err != nil {
 		return fmt.Errorf("restore engine state: decode held records (%s): %w", metaKey, d.err)
 	}

@@ -177,3 +177,24 @@ func basisClause(b basis, start int64) string {
 	}
 	return "over all hours"
 }
+
+func inboundReason(x *alert.Evidence, served int) string {
+	why := "the host has not served the outside before"
+	if served > 0 {
+		why = fmt.Sprintf("the host served the outside in only %d earlier windows", served)
+	}
+	return fmt.Sprintf("%s connected in and took %s from the host (threshold %s); %s",
+		x.Remote, humanBytes(float64(x.BytesOut)), humanBytes(x.Threshold), why)
+}
+
+func longLivedReason(x *alert.Evidence) string {
+	return fmt.Sprintf("sent %s to %s over a connection open since %s (threshold %s); %s",
+		humanBytes(float64(x.BytesOut)), x.Remote, x.FirstSeen.Format("2006-01-02 15:04 UTC"),
+		humanBytes(x.Threshold), prevalenceClause(x.Prevalence, "it"))
+}
+
+func p2pReason(x *alert.Evidence) string {
+	return fmt.Sprintf("exchanged data with %d external peers on high ports, %d of which connected in, "+
+		"and sent them %s while receiving %s: a file-sharing node serving others",
+		x.Peers, x.PeersIn, humanBytes(float64(x.BytesOut)), humanBytes(float64(x.BytesIn)))
+}

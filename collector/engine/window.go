@@ -21,6 +21,14 @@ type window struct {
 	basis   basis   // where the limit comes from
 
 	volumeFired bool
+
+	// p2p: remotes spoken to with both ports high, those that connected
+	// in, and the bytes to and from them.
+	p2pPeers, p2pInPeers int
+	p2pUp, p2pDown       uint64
+	p2pFired             bool
+	// inbound_pull: bytes the host sent on connections remotes opened.
+	inboundBytes uint64
 }
 
 // winRemote is what a host sent to one remote in one window.
@@ -29,6 +37,13 @@ type winRemote struct {
 	first, last int64
 	name        string // latest name the sensors learned for the remote
 	newFired    bool   // new_destination raised for it in this window
+
+	inbound   uint64 // bytes sent on connections the remote opened
+	longBytes uint64 // bytes sent on connections older than LongLivedAge
+	p2p       bool   // counted as a p2p peer (both ports high)
+	p2pIn     bool   // ... that connected in
+	inFired   bool   // inbound_pull raised for it
+	longFired bool   // long_lived raised for it
 }
 
 const maxSensorsPerWindow = 8
@@ -132,5 +147,8 @@ func (e *Engine) closeWindow(h *host, w *window) {
 	}
 	h.base.Observe(w.start/1e9, v)
 	h.remotesHint = uint16(min(len(w.remotes), 1024))
+	if w.inboundBytes >= e.cfg.InboundMinBytes && h.served < 65535 {
+		h.served++
+	}
 	e.m.windowsClosed.Inc()
 }

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outflowhq/outflow/collector/alert"
+	"github.com/outflowhq/outflow/flow"
+)
+
+// conn is a record of one connection: the host's side first. inbound: the
+// remote opened it (the record's Src is the remote).
+func conn(host string, hostPort uint16, remote string, remotePort uint16, up, down uint64, flowStart, start, end time.Time, inbound bool) flow.Record {
+	r := flow.Record{Proto: 6, Start: start, End: end, FlowStart: flowStart}
+	if inbound {
+		r.Direction = flow.Inbound
+		r.SrcAddr, r.SrcPort, r.SrcBytes = mustAddr(remote), remotePort, down
+		r.DstAddr, r.DstPort, r.DstBytes = mustAddr(host), hostPort, up
+	} else {
+		r.Direction = flow.Outbound
+		r.SrcAddr, r.SrcPort, r.SrcBytes = mustAddr(host), hostPort, up
+		r.DstAddr, r.DstPort, r.DstBytes = mustAddr(remote), remotePort, down
+	}
+	return r
+}
+
+func evidenceOf(alerts []alert.Alert, detector string) []alert.Evidence {
+	var out []alert.Evidence
+	for _, a := range alerts {
+		for _, x := range a.Evidence {
+			if x.Detector == detector {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+func run(t *testing.T, recs []flow.Record, hours int) []alert.Alert {
+	t.Helper()
+	e, _ := newEngine(t, DefaultConfig(), nil)
+	alerts := feed(t, e, recs, t0, at(hours, 0, 0))
+	return append(alerts, e.Flush()...)
+}
+
+// TestInboundPull: an outside client connects to a workstation and takes
+// 80 MB; a server that has served the outside in three earlier windows
+// does the same without an alert.
+func TestInboundPull(t *testing.T) {
+	recs := background("10.1.2.3", 0, 76)
+	recs = append(recs, background("10.1.2.4", 0, 76)...)
+	for h := 30; h < 33; h++ { // 10.1.2.4 serves the outside: three windows of 60 clients taking 1 MB each
+		for c := range 60 {
+			client := fmt.Sprintf("198.51.100.%d", 100+c)
+			recs = append(recs, conn("10.1.2.4", 443, client, 40000, 1_000_000, 10_000, at(h, 10, c), at(h, 10, c), at(h, 10, c+1), true))
+		}
+	}
+	for _, host := range []string{"10.1.2.3", "10.1.2.4"} {
+		for i := range 8 { // 8 deltas of 10 MB
+			s := at(74, 13, 10*i)
+			recs = append(recs, conn(host, 22, "203.0.113.66", 51000, 10_000_000, 100_000, at(74, 13, 0), s, s.Add(10*time.Second), true))
+		}
+	}
+	alerts := run(t, recs, 76)
+	var evs []alert.Evidence
+	for _, a := range alerts {
+		if x := evidenceOf([]alert.Alert{a}, "inbound_pull"); len(x) > 0 {
+			if a.Host != "10.1.2.3" {
+				t.Errorf("inbound_pull for %s: %s", a.Host, a.Summary)
+			}
+			evs = append(evs, x...)
+		}
+	}
+	if len(evs) != 1 {
+		t.Fatalf("inbound_pull evidence %s, want one", toJSON(t, evs))
+	}
+	x := evs[0]
+	if x.Remote != "203.0.113.66" || x.BytesOut != 80_000_000 || x.Threshold != 50_000_000 ||
+		!x.Start.Equal(at(74, 13, 0)) || !strings.Contains(x.Reason, "has not served the outside before") {
+		t.Errorf("evidence %s", toJSON(t, x))
+	}
+}
+
+// TestLongLived: one TCP connection to a known remote, opened at 74:00,
+// sends 5 MB every 10 minutes; once it is an hour old, 20 MB over it in
+// one window is evidence. The same pattern to a remote half the fleet
+// uses is not.
+func TestLongLived(t *testing.T) {
+	var recs []flow.Record
+	for i, host := range []string{"10.1.2.3", "10.1.2.4", "10.1.2.5", "10.1.2.6"} {
+		recs = append(recs, background(host, 0, 78)...)
+		// Everyone uses 198.51.100.9; only 10.1.2.3 uses 203.0.113.30.
+		remote := "198.51.100.9"
+		if i == 0 {
+			remote = "203.0.113.30"
+		}
+		for h := 0; h < 70; h += 10 {
+			recs = append(recs, out(host, remote, 1000, at(h, 1, 0), at(h, 1, 1), ""))
+		}
+		for m := 0; m < 180; m += 10 {
+			s := at(74, m, 0)
+			recs = append(recs, conn(host, 50123, remote, 443, 5_000_000, 50_000, at(74, 0, 0), s, s.Add(time.Minute), false))
+		}
+	}
+	alerts := run(t, recs, 78)
+	evs := evidenceOf(alerts, "long_lived")
+	if len(evs) != 2 {
+		t.Fatalf("long_lived evidence %s, want two (hours 75 and 76) for 10.1.2.3 only", toJSON(t, alerts))
+	}
+	for i, x := range evs {
+		if x.Remote != "203.0.113.30" || !x.FirstSeen.Equal(at(74, 0, 0)) || x.BytesOut != 20_000_000 || x.Prevalence != 1 ||
+			!strings.Contains(x.Reason, "over a connection open since 2024-03-07 02:00 UTC") {
+			t.Errorf("evidence %d: %s", i, toJSON(t, x))
+		}
+	}
+	for _, a := range alerts {
+		if a.Host != "10.1.2.3" {
+			t.Errorf("alert for %s: %s", a.Host, a.Summary)
+		}
+	}
+}
+
+// TestP2P: in one hour a workstation exchanges data with 25 peers on high
+// ports, 5 of which connected to it, sending 4× what it receives.
+func TestP2P(t *testing.T) {
+	recs := background("10.1.2.3", 0, 76)
+	for i := range 25 {
+		peer := fmt.Sprintf("203.0.113.%d", 100+i)
+		s := at(74, 20, i)
+		recs = append(recs, conn("10.1.2.3", 6881, peer, uint16(20000+i), 2_000_000, 500_000, s, s, s.Add(time.Second), i < 5))
+	}
+	alerts := run(t, recs, 76)
+	evs := evidenceOf(alerts, "p2p")
+	if len(alerts) != 1 || len(evs) != 1 {
+		t.Fatalf("alerts %s, want one p2p", toJSON(t, alerts))
+	}
+	x := evs[0]
+	if x.Peers != 25 || x.PeersIn != 5 || x.BytesOut != 50_000_000 || x.BytesIn != 12_500_000 || x.Threshold != 20 ||
+		!strings.Contains(alerts[0].Summary, "p2p: exchanged data with 25 external peers on high ports, 5 of which connected in") {
+		t.Errorf("evidence %s\nsummary %s", toJSON(t, x), alerts[0].Summary)
+	}
+}
