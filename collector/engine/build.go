@@ -121,7 +121,10 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.BytesOut, x.BytesIn = max(w.p2pUp, ev.up), max(w.p2pDown, ev.down)
 			x.Peers, x.PeersIn = max(w.p2pPeers, ev.peers), max(w.p2pInPeers, ev.inPeers)
 			x.Score = clampScore(50 + 50*math.Log10(float64(x.Peers)/ev.limit))
-			x.Reason = p2pReason(&x)
+			if ev.serving {
+				x.Score = clampScore(x.Score + 30)
+			}
+			x.Reason = p2pReason(&x, ev.serving)
 		}
 		a.Evidence = append(a.Evidence, x)
 	}

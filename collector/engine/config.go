@@ -85,7 +85,7 @@ type Config struct {
 	// P2PMinPeers, P2PMinInbound and P2PMinBytes: in one window, a host
 	// that talks to this many external peers with both ports ≥ 1024, of
 	// which this many connected in, and sends them more than it receives
-	// and at least this much, shares files. Defaults 20, 2, 5 MB.
+	// and at least this much, shares files. Defaults 12, 2, 5 MB.
 	P2PMinPeers   int    `yaml:"p2p_min_peers"`
 	P2PMinInbound int    `yaml:"p2p_min_inbound"`
 	P2PMinBytes   uint64 `yaml:"p2p_min_bytes"`
@@ -127,7 +127,7 @@ func DefaultConfig() Config {
 		InboundServerWindows: 3,
 		LongLivedAge:         time.Hour,
 		LongLivedMinBytes:    20_000_000,
-		P2PMinPeers:          20,
+		P2PMinPeers:          12,
 		P2PMinInbound:        2,
 		P2PMinBytes:          5_000_000,
 		MaxHosts:             100_000,

@@ -71,9 +71,11 @@ func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote) {
 }
 
 // p2p: in one window, the host spoke with at least P2PMinPeers external
-// peers with both ports unprivileged (≥ 1024), at least P2PMinInbound of
-// them connected in, and it sent them more than it received from them,
-// at least P2PMinBytes: a file-sharing node serving others, Winny-style.
+// peers with both ports unprivileged (≥ 1024): a peer-to-peer client, and
+// the first evidence (a warning: the client itself is the risk). When also
+// at least P2PMinInbound of them connected in and it sent them more than
+// it received, at least P2PMinBytes, it is a node serving others,
+// Winny-style: second evidence, scored higher.
 func (e *Engine) checkP2P(h *host, w *window, r *held, wr *winRemote) {
 	if r.hostPort < 1024 || r.remotePort < 1024 || (r.proto != 6 && r.proto != 17) {
 		return
@@ -88,12 +90,20 @@ func (e *Engine) checkP2P(h *host, w *window, r *held, wr *winRemote) {
 	}
 	w.p2pUp = addSat(w.p2pUp, r.bytes)
 	w.p2pDown = addSat(w.p2pDown, r.in)
-	if w.p2pFired || w.p2pPeers < e.cfg.P2PMinPeers || w.p2pInPeers < e.cfg.P2PMinInbound ||
-		w.p2pUp <= w.p2pDown || w.p2pUp < e.cfg.P2PMinBytes {
+	if w.p2pPeers < e.cfg.P2PMinPeers {
 		return
 	}
-	w.p2pFired = true
+	serving := w.p2pInPeers >= e.cfg.P2PMinInbound && w.p2pUp > w.p2pDown && w.p2pUp >= e.cfg.P2PMinBytes
+	switch {
+	case serving && !w.p2pServing:
+		w.p2pServing, w.p2pFired = true, true
+	case !w.p2pFired:
+		w.p2pFired = true
+	default:
+		return
+	}
 	e.raise(h, w, evidence{
+		serving:  serving,
 		detector: detP2P,
 		window:   w.start,
 		at:       r.end,

@@ -45,6 +45,7 @@ type evidence struct {
 	peers      int     // p2p: external peers on high ports; inbound_pull: 0
 	inPeers    int     // p2p: of which connected in
 	up, down   uint64  // p2p: bytes to and from them; long_lived: up = bytes on old connections
+	serving    bool    // p2p: the host serves others (else it is only a client)
 }
 
 // group is a host's evidence waiting so that detectors firing on the same

@@ -244,6 +244,7 @@ func encodeHost(b *enc, h *host) {
 			b.uint(uint64(ev.inPeers))
 			b.uint(ev.up)
 			b.uint(ev.down)
+			b.bool(ev.serving)
 		}
 	}
 	b.uint(uint64(h.served))
@@ -304,6 +305,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 				ev := &g.evs[len(g.evs)-1]
 				ev.peers, ev.inPeers = int(d.count(maxDecoded)), int(d.count(maxDecoded))
 				ev.up, ev.down = d.uint(), d.uint()
+				ev.serving = d.bool()
 			}
 		}
 		if len(g.wins) == 0 || len(g.evs) == 0 {
@@ -350,6 +352,7 @@ func encodeWindow(b *enc, w *window) {
 	b.uint(w.p2pUp)
 	b.uint(w.p2pDown)
 	b.bool(w.p2pFired)
+	b.bool(w.p2pServing)
 	b.uint(w.inboundBytes)
 }
 
@@ -377,6 +380,7 @@ func decodeWindow(d *dec, v uint64) *window {
 	w.p2pPeers, w.p2pInPeers = int(d.count(maxDecoded)), int(d.count(maxDecoded))
 	w.p2pUp, w.p2pDown = d.uint(), d.uint()
 	w.p2pFired = d.bool()
+	w.p2pServing = d.bool()
 	w.inboundBytes = d.uint()
 	return w
 }

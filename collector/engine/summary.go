@@ -193,8 +193,12 @@ func longLivedReason(x *alert.Evidence) string {
 		humanBytes(x.Threshold), prevalenceClause(x.Prevalence, "it"))
 }
 
-func p2pReason(x *alert.Evidence) string {
+func p2pReason(x *alert.Evidence, serving bool) string {
+	what := "a peer-to-peer client"
+	if serving {
+		what = "a file-sharing node serving others"
+	}
 	return fmt.Sprintf("exchanged data with %d external peers on high ports, %d of which connected in, "+
-		"and sent them %s while receiving %s: a file-sharing node serving others",
-		x.Peers, x.PeersIn, humanBytes(float64(x.BytesOut)), humanBytes(float64(x.BytesIn)))
+		"and sent them %s while receiving %s: %s",
+		x.Peers, x.PeersIn, humanBytes(float64(x.BytesOut)), humanBytes(float64(x.BytesIn)), what)
 }

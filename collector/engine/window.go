@@ -26,7 +26,8 @@ type window struct {
 	// in, and the bytes to and from them.
 	p2pPeers, p2pInPeers int
 	p2pUp, p2pDown       uint64
-	p2pFired             bool
+	p2pFired             bool // evidence raised (a client, or serving)
+	p2pServing           bool // evidence of serving raised
 	// inbound_pull: bytes the host sent on connections remotes opened.
 	inboundBytes uint64
 }
