@@ -9,13 +9,31 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/outflowhq/outflow/internal/netnstest"
 )
 
 // BenchmarkProgram is the kernel's cost per packet: of an existing flow
 // (parse, lookup, atomic adds), timed by BPF_PROG_TEST_RUN's repeat loop,
-// and of a new flow (lookup miss, insert) in "new-flow".
+// and of a new flow (lookup miss, insert) in "new-flow". It loads the
+// programs twice: "root" with every capability, "sensor" as the sensor
+// runs, with only CAP_BPF and CAP_NET_ADMIN effective (no CAP_PERFMON:
+// the verifier adds its Spectre mitigations). Running them stays root.
 func BenchmarkProgram(b *testing.B) {
-	o := load(b, 0)
+	for _, ld := range []struct {
+		name string
+		load func(testing.TB, uint32) *Objects
+	}{
+		{"root", load},
+		{"sensor", loadAsSensor},
+	} {
+		b.Run(ld.name, func(b *testing.B) {
+			netnstest.RequireRoot(b, "eBPF program benchmarks")
+			benchmarkProgram(b, ld.load(b, 0))
+		})
+	}
+}
+
+func benchmarkProgram(b *testing.B, o *Objects) {
 	for _, bc := range []struct {
 		name  string
 		frame []byte

@@ -71,7 +71,10 @@ type flowScratch struct {
 		Flags     uint8
 		Lo        uint8
 		Name      uint8
-		_         [1]byte
+		Cmp       int8
+		L4At      uint8
+		_         [3]byte
+		IpEnd     uint32
 	}
 	_  [4]byte
 	Nv flowFlowValue
