@@ -76,3 +76,21 @@ func TestRealCaptureFTPActiveUpload(t *testing.T) {
 		t.Errorf("alert: %s", stdout)
 	}
 }
+
+// TestRealCaptureBeacon: test-cc-capture-1.pcap (Stratosphere) is one host
+// connecting to 141.193.213.21:443 every ~2.2 s with ~1.6 KB requests:
+// beaconing once 12 connections show the rhythm.
+func TestRealCaptureBeacon(t *testing.T) {
+	stdout, stderr, err := outflow(t, "analyze", "-internal", "147.32.80.0/24", realCaptures+"test-cc-capture-1.pcap")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	alerts := parseAlerts(t, stdout)
+	if len(alerts) != 1 || alerts[0].Host != "147.32.80.37" || strings.Join(alerts[0].Detectors, ",") != "beaconing" {
+		t.Fatalf("alerts: %s", stdout)
+	}
+	x := alerts[0].Evidence[0]
+	if x.Remote != "141.193.213.21" || x.Connections != 12 || x.Interval != 2.2 || x.Prevalence != 1 {
+		t.Errorf("evidence: %+v", x)
+	}
+}

@@ -52,5 +52,9 @@ type Evidence struct {
 	BytesIn    uint64    `json:"bytes_in,omitempty"`   // p2p: bytes received from the peers
 	Peers      int       `json:"peers,omitempty"`      // p2p: external peers on high ports
 	PeersIn    int       `json:"peers_in,omitempty"`   // p2p: of which connected in
-	Reason     string    `json:"reason"`               // one clause a human reads
+	// Connections and Interval: beaconing's connections to Remote and
+	// their median interval in seconds.
+	Connections int     `json:"connections,omitempty"`
+	Interval    float64 `json:"interval_seconds,omitempty"`
+	Reason      string  `json:"reason"` // one clause a human reads
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -116,6 +117,26 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence
 			x.Score = newDestScore(x.BytesOut, ev.limit)
 			x.Reason = longLivedReason(&x)
+		case detBeacon:
+			r := w.remotes[ev.remote]
+			x.Remote, x.Name = ev.remote.String(), r.name
+			x.Start, x.End = utc(r.first), utc(r.last)
+			x.Connections, x.Interval = ev.peers, math.Round(ev.baseline*100)/100
+			x.Baseline = 0
+			if ev.serving {
+				x.BytesOut = max(r.bytes, ev.up)
+				x.Score = clampScore(80 + 10*math.Log10(float64(x.BytesOut)/ev.limit))
+				x.Reason = fmt.Sprintf("after beaconing to %s every %.1f s, sent it %s (threshold %s): the beacon turned into an upload",
+					x.Remote, x.Interval, humanBytes(float64(x.BytesOut)), humanBytes(ev.limit))
+			} else {
+				x.BytesOut = r.bytes
+				x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence
+				x.Threshold = math.Round(ev.limit*1000) / 1000
+				x.Score = clampScore(50 + 25*math.Log10(float64(ev.peers)/float64(e.cfg.BeaconMinConnections)))
+				x.Reason = fmt.Sprintf("%d connections to %s every %.1f s (±%.2f s), ~%s each, since %s; %s",
+					ev.peers, x.Remote, x.Interval, ev.limit, humanBytes(float64(ev.up)),
+					x.FirstSeen.Format("2006-01-02 15:04 UTC"), prevalenceClause(ev.prevalence, "it"))
+			}
 		case detP2P:
 			x.Start, x.End = utc(w.first), utc(w.last)
 			x.BytesOut, x.BytesIn = max(w.p2pUp, ev.up), max(w.p2pDown, ev.down)

@@ -90,6 +90,20 @@ type Config struct {
 	P2PMinInbound int    `yaml:"p2p_min_inbound"`
 	P2PMinBytes   uint64 `yaml:"p2p_min_bytes"`
 
+	// BeaconMinConnections, BeaconJitter and BeaconSizeJitter: at least
+	// this many connections to one rare remote, whose intervals' MAD is at
+	// most BeaconJitter × their median (≥ 1 s) and whose sizes' MAD is at
+	// most BeaconSizeJitter × their median, are beaconing. Defaults 12,
+	// 0.1, 0.2. BeaconUploadBytes sent to a beaconing remote in one window
+	// escalate it. Default 1 MB.
+	BeaconMinConnections int     `yaml:"beacon_min_connections"`
+	BeaconJitter         float64 `yaml:"beacon_jitter"`
+	BeaconSizeJitter     float64 `yaml:"beacon_size_jitter"`
+	BeaconUploadBytes    uint64  `yaml:"beacon_upload_bytes"`
+	// BeaconMaxBytes: connections whose median first delta is larger are
+	// periodic transfers (backups, sync), not check-ins. Default 64 KB.
+	BeaconMaxBytes uint64 `yaml:"beacon_max_bytes"`
+
 	// PeerGroups are CIDRs whose hosts form one peer group: a host too
 	// young for its own baseline is compared with its group's grown-up
 	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
@@ -130,6 +144,11 @@ func DefaultConfig() Config {
 		P2PMinPeers:          12,
 		P2PMinInbound:        2,
 		P2PMinBytes:          5_000_000,
+		BeaconMinConnections: 12,
+		BeaconJitter:         0.1,
+		BeaconSizeJitter:     0.2,
+		BeaconUploadBytes:    1_000_000,
+		BeaconMaxBytes:       65536,
 		MaxHosts:             100_000,
 		MaxRemotesPerHost:    4096,
 		MaxFleetRemotes:      1 << 20,
@@ -163,6 +182,11 @@ func (c *Config) Validate() error {
 	check(c.P2PMinPeers >= 2, "p2p_min_peers", "must be at least 2")
 	check(c.P2PMinInbound >= 0, "p2p_min_inbound", "must not be negative")
 	check(c.P2PMinBytes > 0, "p2p_min_bytes", "must be positive")
+	check(c.BeaconMinConnections >= 3 && c.BeaconMinConnections <= beaconSamples, "beacon_min_connections", fmt.Sprintf("must be in 3..%d", beaconSamples))
+	check(c.BeaconJitter > 0, "beacon_jitter", "must be positive")
+	check(c.BeaconSizeJitter > 0, "beacon_size_jitter", "must be positive")
+	check(c.BeaconUploadBytes > 0, "beacon_upload_bytes", "must be positive")
+	check(c.BeaconMaxBytes > 0, "beacon_max_bytes", "must be positive")
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")

@@ -137,8 +137,44 @@ func TestP2P(t *testing.T) {
 		t.Fatalf("alerts %s, want one p2p", toJSON(t, alerts))
 	}
 	x := evs[0]
-	if x.Peers != 25 || x.PeersIn != 5 || x.BytesOut != 50_000_000 || x.BytesIn != 12_500_000 || x.Threshold != 20 ||
+	if x.Peers != 25 || x.PeersIn != 5 || x.BytesOut != 50_000_000 || x.BytesIn != 12_500_000 || x.Threshold != 12 ||
 		!strings.Contains(alerts[0].Summary, "p2p: exchanged data with 25 external peers on high ports, 5 of which connected in") {
 		t.Errorf("evidence %s\nsummary %s", toJSON(t, x), alerts[0].Summary)
+	}
+}
+
+// TestBeaconing: a host opens a connection to a rare remote every 60 s
+// (± 2 s) with ~1.5 KB each; after 12 connections that is beaconing.
+// When it later sends 3 MB there, the beacon has turned into an upload.
+// Another host polling a remote every 60 s with sizes all over the place
+// is not beaconing.
+func TestBeaconing(t *testing.T) {
+	recs := background("10.1.2.3", 0, 76)
+	recs = append(recs, background("10.1.2.4", 0, 76)...)
+	jitter := []int{0, 2, -1, 1, -2, 0, 1}
+	for i := range 20 {
+		s := at(74, 0, 0).Add(time.Duration(i)*time.Minute + time.Duration(jitter[i%7])*time.Second)
+		recs = append(recs, conn("10.1.2.3", uint16(40000+i), "203.0.113.80", 443, 1500+uint64(i%3)*20, 4000, s, s, s.Add(time.Second), false))
+		recs = append(recs, conn("10.1.2.4", uint16(40000+i), "203.0.113.81", 443, 500+uint64(i*i*97%5000), 4000, s, s, s.Add(time.Second), false))
+	}
+	s := at(74, 30, 0)
+	recs = append(recs, conn("10.1.2.3", 41000, "203.0.113.80", 443, 3_000_000, 10_000, s, s, s.Add(10*time.Second), false))
+	alerts := run(t, recs, 76)
+	evs := evidenceOf(alerts, "beaconing")
+	for _, a := range alerts {
+		if a.Host != "10.1.2.3" {
+			t.Errorf("alert for %s: %s", a.Host, a.Summary)
+		}
+	}
+	if len(evs) != 2 {
+		t.Fatalf("beaconing evidence %s, want the beacon and the upload", toJSON(t, evs))
+	}
+	b, up := evs[0], evs[1]
+	if b.Connections != 12 || b.Interval != 61 || b.Remote != "203.0.113.80" || !b.FirstSeen.Equal(at(74, 0, 0)) ||
+		!strings.Contains(b.Reason, "12 connections to 203.0.113.80 every 61.0 s (±1.00 s)") {
+		t.Errorf("beacon evidence %s", toJSON(t, b))
+	}
+	if up.BytesOut < 3_000_000 || up.Connections != 20 || !strings.Contains(up.Reason, "the beacon turned into an upload") {
+		t.Errorf("upload evidence %s", toJSON(t, up))
 	}
 }

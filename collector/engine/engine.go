@@ -207,6 +207,7 @@ func (e *Engine) observe(r *held) {
 		e.checkNewDest(h, w, r.remote, wr, d, end)
 	}
 	e.checkFlows(h, w, r, tracked)
+	e.checkBeacon(h, w, r, w.remotes[r.remote], tracked)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
 	}

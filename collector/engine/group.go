@@ -15,11 +15,12 @@ const (
 	detInboundPull
 	detLongLived
 	detP2P
-	numDetectors = 5
+	detBeacon
+	numDetectors = 6
 )
 
 var detectorNames = [...]string{detVolume: "volume", detNewDest: "new_destination",
-	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p"}
+	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p", detBeacon: "beaconing"}
 
 func (d detector) String() string {
 	if int(d) < len(detectorNames) && d > 0 {

@@ -27,9 +27,10 @@ type host struct {
 	base        baseline.Baseline
 	wins        []*window // open windows, oldest first (usually one)
 	dests       dests
-	pending     *group // evidence waiting for GroupWait, nil when none
-	remotesHint uint16 // remotes in the last closed window, to size the next
-	served      uint16 // windows in which the host sent InboundMinBytes on inbound connections (a server)
+	pending     *group              // evidence waiting for GroupWait, nil when none
+	remotesHint uint16              // remotes in the last closed window, to size the next
+	beacons     map[addrKey]*beacon // connection timing per rare remote (detect_beacon.go)
+	served      uint16              // windows in which the host sent InboundMinBytes on inbound connections (a server)
 
 	dirty   bool // changed since the last write to the store
 	evicted bool

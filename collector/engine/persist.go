@@ -248,6 +248,20 @@ func encodeHost(b *enc, h *host) {
 		}
 	}
 	b.uint(uint64(h.served))
+	b.uint(uint64(len(h.beacons)))
+	for k, x := range h.beacons {
+		b.addr(k)
+		b.int(x.base)
+		b.uint(uint64(x.n))
+		b.int(x.last)
+		b.f64(x.interval)
+		b.bool(x.fired)
+		b.bool(x.upFired)
+		for i := range min(int(x.n), beaconSamples) { // the ring fills from 0
+			b.uint(uint64(x.starts[i]))
+			b.uint(uint64(x.sizes[i]))
+		}
+	}
 }
 
 func (e *Engine) decodeHost(d *dec) *host {
@@ -315,6 +329,17 @@ func (e *Engine) decodeHost(d *dec) *host {
 	}
 	if v >= 2 {
 		h.served = uint16(d.count(65535))
+		if n := d.count(maxBeaconTracks); n > 0 {
+			h.beacons = make(map[addrKey]*beacon, n)
+			for ; n > 0 && d.err == nil; n-- {
+				k := d.addr()
+				x := &beacon{base: d.int(), n: uint32(d.count(math.MaxUint32)), last: d.int(), interval: d.f64(), fired: d.bool(), upFired: d.bool()}
+				for i := range min(int(x.n), beaconSamples) {
+					x.starts[i], x.sizes[i] = uint32(d.count(math.MaxUint32)), uint32(d.count(math.MaxUint32))
+				}
+				h.beacons[k] = x
+			}
+		}
 	}
 	return h
 }
