@@ -32,27 +32,11 @@ type Config struct {
 	// VolumeScale multiplies the bytes of every background session. 0 means 1.
 	VolumeScale float64
 
+	// Benign adds legitimate heavy uploaders (backups, cloud sync, video
+	// calls, video uploads). Zero: none, as in DemoConfig and BenchConfig.
+	Benign Benign
+
 	Incidents []Incident
-}
-
-// Incident kinds.
-const (
-	// KindUpload is one TCP/443 session (DNS lookup, handshake, ClientHello
-	// with SNI) in which Host sends Bytes of TCP payload to Remote over
-	// Duration.
-	KindUpload = "upload"
-)
-
-// Incident is one labelled event to inject. Zero optional fields take
-// defaults, filled in the copy returned in Truth.
-type Incident struct {
-	Kind       string
-	Host       netip.Addr // one of the generated hosts
-	Remote     netip.Addr // zero: a fresh address in 203.0.113.0/24, which background never uses
-	RemoteName string     // zero: "drop<N>.filebox.example"
-	At         time.Time  // first packet (the DNS query)
-	Bytes      uint64     // TCP payload the host sends, ClientHello included
-	Duration   time.Duration
 }
 
 // HostAddr is the address of host i: 10.20.0.0/16 from 10.20.1.10 upwards,
@@ -132,6 +116,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SessionsPerHour < 0 || c.SessionsPerHour > 1000 || c.VolumeScale < 0 || c.VolumeScale > 1000 {
 		return c, errors.New("scenario: sessions per hour and volume scale must be in 0..1000")
 	}
+	if err := c.Benign.validate(c.Hosts); err != nil {
+		return c, err
+	}
 	end := c.Start.Add(time.Duration(c.Days) * 24 * time.Hour)
 	incs := make([]Incident, len(c.Incidents))
 	for i, inc := range c.Incidents {
@@ -139,45 +126,13 @@ func (c Config) withDefaults() (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("scenario: incident %d (%s): %w", i, inc.Kind, err)
 		}
-		if inc.At.Before(c.Start) || !inc.At.Add(inc.Duration).Before(end) {
-			return c, fmt.Errorf("scenario: incident %d (%s): at %s + %s is outside the capture", i, inc.Kind, inc.At.Format(time.RFC3339), inc.Duration)
+		if span := inc.span(); inc.At.Before(c.Start) || !inc.At.Add(span).Before(end) {
+			return c, fmt.Errorf("scenario: incident %d (%s): at %s + %s is outside the capture", i, inc.Kind, inc.At.Format(time.RFC3339), span)
 		}
 		incs[i] = inc
 	}
 	c.Incidents = incs
 	return c, nil
-}
-
-func (inc Incident) withDefaults(i, hosts int) (Incident, error) {
-	if inc.Kind != KindUpload {
-		return inc, fmt.Errorf("unknown kind %q", inc.Kind)
-	}
-	if !isHost(inc.Host, hosts) {
-		return inc, fmt.Errorf("host %s is not one of the %d generated hosts", inc.Host, hosts)
-	}
-	if !inc.Remote.IsValid() {
-		inc.Remote = netip.AddrFrom4([4]byte{203, 0, 113, byte(10 + i%240)})
-	}
-	if !inc.Remote.Is4() {
-		return inc, fmt.Errorf("remote %s: only IPv4 is generated", inc.Remote)
-	}
-	if inc.RemoteName == "" {
-		inc.RemoteName = fmt.Sprintf("drop%d.filebox.example", i)
-	}
-	if len(inc.RemoteName) > 200 {
-		return inc, fmt.Errorf("remote name longer than 200 bytes")
-	}
-	if inc.Bytes < 4096 || inc.Bytes > 1<<40 {
-		return inc, fmt.Errorf("bytes %d: want 4 KiB..1 TiB", inc.Bytes)
-	}
-	if inc.Duration == 0 {
-		inc.Duration = 15 * time.Minute
-	}
-	if inc.Duration < time.Second {
-		return inc, fmt.Errorf("duration %s: want at least 1s", inc.Duration)
-	}
-	inc.At = inc.At.UTC()
-	return inc, nil
 }
 
 func isHost(a netip.Addr, hosts int) bool {

@@ -221,3 +221,39 @@ func lookup(c *conv, name string, addr [4]byte) bool {
 	c.t, c.cid = d.t, d.cid
 	return true
 }
+
+// accept is a handshake the remote starts: SYN from the server side,
+// SYN-ACK from the workstation one LAN round trip later, ACK.
+func (c *conv) accept() bool {
+	c.cseq, c.sseq = c.rng.Uint32(), c.rng.Uint32()
+	if !c.emit(false, protoTCP, flagSYN, synOpts, nil, 0) {
+		return false
+	}
+	c.sseq++
+	c.t += c.lan
+	if !c.emit(true, protoTCP, flagSYN|flagACK, synAckOpts, nil, 0) {
+		return false
+	}
+	c.cseq++
+	c.t += c.rtt
+	return c.emit(false, protoTCP, flagACK, nil, nil, 0)
+}
+
+// closeBy is FIN from one side (the workstation when fromCli), FIN-ACK
+// from the other, last ACK.
+func (c *conv) closeBy(fromCli bool) bool {
+	if fromCli {
+		return c.close()
+	}
+	if !c.emit(false, protoTCP, flagFIN|flagACK, nil, nil, 0) {
+		return false
+	}
+	c.sseq++
+	c.t += c.lan
+	if !c.emit(true, protoTCP, flagFIN|flagACK, nil, nil, 0) {
+		return false
+	}
+	c.cseq++
+	c.t += c.rtt
+	return c.emit(false, protoTCP, flagACK, nil, nil, 0)
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"io"
-	"iter"
 	"net/netip"
 	"time"
 )
@@ -20,22 +19,37 @@ type Truth struct {
 	Packets    uint64 // frames written
 	WireBytes  uint64 // sum of frame lengths on the wire (before snaplen)
 	Incidents  []IncidentTruth
+	// Benign lists the hosts of each benign heavy uploader role ("backup",
+	// "sync", "call", "video_upload"); nil when Config.Benign is zero.
+	Benign map[string][]netip.Addr `json:",omitempty"`
 }
 
-// IncidentTruth is an injected incident, defaults filled in, and what its
-// packets between Host and Remote add up to (the DNS lookup is not
-// counted). For KindUpload, OutPayload == Bytes and
+// IncidentTruth is an injected incident, defaults filled in, and what the
+// packets of its pattern between Host and its remote(s) add up to (DNS
+// lookups of the remote's name are not counted; for dns_tunnel the queries
+// are the pattern). For KindUpload, OutPayload == Bytes and
 // OutIPBytes == Bytes + 40×OutPackets + 12: IPv4 and TCP headers without
 // options, plus the options of the one SYN.
 type IncidentTruth struct {
 	Incident
-	First, Last time.Time // first and last packet between Host and Remote
-	OutPackets  uint64    // Host → Remote
-	OutIPBytes  uint64    // sum of IPv4 total lengths, Host → Remote
-	OutPayload  uint64    // TCP/UDP payload bytes, Host → Remote
+	Detectors   []string  // detectors expected to catch it (any one): Detectors(Kind)
+	Start, End  time.Time // first and last packet of the incident, lookups included
+	Packets     uint64    // every packet of the incident, lookups included
+	First, Last time.Time // first and last packet of the pattern
+	OutPackets  uint64    // Host → remote(s)
+	OutIPBytes  uint64    // sum of IPv4 total lengths, Host → remote(s)
+	OutPayload  uint64    // TCP/UDP payload bytes, Host → remote(s)
 	InPackets   uint64
 	InIPBytes   uint64
+	InPayload   uint64
+	// OutMB[k] is when OutIPBytes reached (k+1)×10⁶ bytes, for the first
+	// 1000 MB: when a byte threshold (say new_destination's 10 MB) was
+	// crossed.
+	OutMB []time.Time `json:",omitempty"`
 }
+
+// maxOutMB bounds IncidentTruth.OutMB.
+const maxOutMB = 1000
 
 // Generate writes the capture cfg describes to w as a pcap file (Ethernet,
 // nanosecond timestamps, in time order) and returns its ground truth.
@@ -61,15 +75,21 @@ func Generate(cfg Config, w io.Writer) (Truth, error) {
 	var q queue
 	defer q.stopAll()
 	for i, inc := range cfg.Incidents {
-		truth.Incidents = append(truth.Incidents, IncidentTruth{Incident: inc})
-		q.add(inc.At.UnixNano(), incidentSession(world, inc, i, cfg.Seed))
+		truth.Incidents = append(truth.Incidents, IncidentTruth{Incident: inc, Detectors: Detectors(inc.Kind)})
+		for _, p := range world.incident(inc, i, cfg.Seed) {
+			q.add(p.t, p.run)
+		}
 	}
+	truth.Benign = world.benignTruth()
 
 	f := framer{snaplen: cfg.Snaplen}
 	next, hour := start, uint64(0)
 	for {
 		for next < end && (q.len() == 0 || q.min().t >= next) {
 			for _, p := range world.planHour(cfg, next, hour) {
+				q.add(p.t, p.run)
+			}
+			for _, p := range world.planBenign(cfg, next, hour) {
 				q.add(p.t, p.run)
 			}
 			next += int64(time.Hour)
@@ -94,7 +114,7 @@ func Generate(cfg Config, w io.Writer) (Truth, error) {
 		}
 		truth.Packets++
 		truth.WireBytes += uint64(wireLen)
-		if p.incident >= 0 && p.countable {
+		if p.incident >= 0 {
 			account(&truth.Incidents[p.incident], p)
 		}
 		q.advance()
@@ -107,6 +127,14 @@ func Generate(cfg Config, w io.Writer) (Truth, error) {
 
 func account(it *IncidentTruth, p *packet) {
 	ts := time.Unix(0, p.ts).UTC()
+	if it.Start.IsZero() {
+		it.Start = ts
+	}
+	it.End = ts
+	it.Packets++
+	if !p.countable {
+		return
+	}
 	if it.First.IsZero() {
 		it.First = ts
 	}
@@ -115,17 +143,12 @@ func account(it *IncidentTruth, p *packet) {
 		it.OutPackets++
 		it.OutIPBytes += uint64(p.ipLen())
 		it.OutPayload += uint64(p.size)
+		for len(it.OutMB) < maxOutMB && it.OutIPBytes >= uint64(len(it.OutMB)+1)*1e6 {
+			it.OutMB = append(it.OutMB, ts)
+		}
 	} else {
 		it.InPackets++
 		it.InIPBytes += uint64(p.ipLen())
+		it.InPayload += uint64(p.size)
 	}
-}
-
-// incidentSession returns the packets of one incident. New kinds go here.
-func incidentSession(w *world, inc Incident, i int, seed int64) iter.Seq[*packet] {
-	switch inc.Kind {
-	case KindUpload:
-		return upload(w, inc, i, seed)
-	}
-	panic("scenario: unknown incident kind " + inc.Kind) // withDefaults rejects it
 }

@@ -72,6 +72,13 @@ func TestConfigErrors(t *testing.T) {
 		{"late", func(c *Config) { c.Incidents[0].At = start.Add(24 * time.Hour) }, "outside"},
 		{"tiny", func(c *Config) { c.Incidents[0].Bytes = 10 }, "bytes"},
 		{"v6", func(c *Config) { c.Incidents[0].Remote = netip.MustParseAddr("2001:db8::1") }, "IPv4"},
+		{"p2p remote", func(c *Config) {
+			c.Incidents[0].Kind, c.Incidents[0].Remote = KindP2P, netip.MustParseAddr("203.0.113.5")
+		}, "many remotes"},
+		{"few beacons", func(c *Config) { c.Incidents[0].Kind, c.Incidents[0].Duration = KindBeaconUpload, 10*time.Minute }, "beacons"},
+		{"long beacon span", func(c *Config) { c.Incidents[0].Kind, c.Incidents[0].Duration = KindBeaconUpload, 23*time.Hour }, "outside"},
+		{"documents count", func(c *Config) { c.Incidents[0].Kind, c.Incidents[0].Count = KindDocuments, 5000 }, "per count"},
+		{"benign", func(c *Config) { c.Benign.Backups = 3 }, "benign"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{Hosts: 2, Days: 1, Start: start, Incidents: []Incident{ok}}

@@ -14,12 +14,37 @@ func appendDNSName(b []byte, name string) []byte {
 	return append(b, 0)
 }
 
+// DNS query types generated.
+const (
+	dnsTypeA   = 1
+	dnsTypeTXT = 16
+)
+
 // dnsQuery is a recursive A query for name.
 func dnsQuery(b []byte, id uint16, name string) []byte {
+	return dnsQueryType(b, id, name, dnsTypeA)
+}
+
+// dnsQueryType is a recursive query for name of type qtype, class IN.
+func dnsQueryType(b []byte, id uint16, name string, qtype uint16) []byte {
 	b = binary.BigEndian.AppendUint16(b, id)
 	b = append(b, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0) // RD; 1 question
 	b = appendDNSName(b, name)
-	return append(b, 0, 1, 0, 1) // A, IN
+	b = binary.BigEndian.AppendUint16(b, qtype)
+	return append(b, 0, 1) // IN
+}
+
+// dnsTXTAnswer answers a TXT query for name with one TXT record holding
+// txt (at most 255 bytes), TTL 0 as tunnels use.
+func dnsTXTAnswer(b []byte, id uint16, name, txt string) []byte {
+	b = binary.BigEndian.AppendUint16(b, id)
+	b = append(b, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0) // QR RD RA; 1 question, 1 answer
+	b = appendDNSName(b, name)
+	b = append(b, 0, dnsTypeTXT, 0, 1)
+	b = append(b, 0xc0, 0x0c, 0, dnsTypeTXT, 0, 1, 0, 0, 0, 0) // pointer to the question, TXT, IN, TTL 0
+	b = binary.BigEndian.AppendUint16(b, uint16(1+len(txt)))
+	b = append(b, byte(len(txt)))
+	return append(b, txt...)
 }
 
 // dnsAnswer answers dnsQuery with one A record (name compressed to the

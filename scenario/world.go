@@ -36,6 +36,7 @@ type world struct {
 	popular []int     // indexes of popular servers
 	popCum  []float64 // cumulative popularity (Zipf)
 	ntp     int
+	benign  *benignWorld // nil unless Config.Benign asks for some
 }
 
 var (
@@ -95,6 +96,7 @@ func newWorld(cfg Config) *world {
 		}
 		w.hosts = append(w.hosts, h)
 	}
+	w.benign = newBenign(cfg)
 	return w
 }
 

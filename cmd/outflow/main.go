@@ -39,7 +39,7 @@ func main() {
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
-		"sensor": runSensor, "collector": runCollector, "analyze": runAnalyze, "demo": runDemo, "generate": runGenerate,
+		"sensor": runSensor, "collector": runCollector, "analyze": runAnalyze, "demo": runDemo, "generate": runGenerate, "eval": runEval,
 		"config":  func([]string) error { _, err := os.Stdout.Write(config.Defaults); return err },
 		"version": func([]string) error { fmt.Println("outflow", version()); return nil },
 	}
