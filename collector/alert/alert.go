@@ -49,7 +49,7 @@ type Evidence struct {
 	Score      float64   `json:"score"`
 	FirstSeen  time.Time `json:"first_seen,omitzero"`  // when the host first talked to Remote
 	Prevalence int       `json:"prevalence,omitempty"` // internal hosts that talked to Remote
-	BytesIn    uint64    `json:"bytes_in,omitempty"`   // p2p: bytes received from the peers
+	BytesIn    uint64    `json:"bytes_in,omitempty"`   // p2p: bytes received from the peers; volume: received on the same connections (not counted)
 	Peers      int       `json:"peers,omitempty"`      // p2p: external peers on high ports
 	PeersIn    int       `json:"peers_in,omitempty"`   // p2p: of which connected in
 	// Connections and Interval: beaconing's connections to Remote and

@@ -89,7 +89,8 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 				x.Remote, x.Name = listed[0].k.String(), listed[0].name
 			}
 			x.Start, x.End, x.BytesOut = utc(w.first), utc(w.last), w.bytes
-			x.Score = volumeScore(w.bytes, ev.limit)
+			x.BytesIn = w.bytes - w.net // received on the same connections: not counted against the baseline
+			x.Score = volumeScore(w.net, ev.limit)
 			x.Reason = volumeReason(w, ev, e.cfg.Window)
 		case detNewDest:
 			r := w.remotes[ev.remote]

@@ -167,7 +167,7 @@ func (e *Engine) leavePeers(k addrKey) {
 // checkVolume raises volume evidence when w has just crossed its limit, on
 // the record (to remote, ending at at) that crossed it.
 func (e *Engine) checkVolume(h *host, w *window, remote addrKey, at int64) {
-	if w.volumeFired || float64(w.bytes) <= w.limit {
+	if w.volumeFired || float64(w.net) <= w.limit {
 		return
 	}
 	w.volumeFired = true

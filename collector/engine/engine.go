@@ -187,6 +187,7 @@ func (e *Engine) observe(r *held) {
 	}
 	w := e.windowFor(h, ws)
 	wr, tracked := e.addToWindow(w, r.sensor, r.remote, r.name, r.bytes, r.start, end)
+	w.net = addSat(w.net, r.bytes-min(r.bytes, r.in))
 
 	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, e.cfg.MaxRemotesPerHost, e.evicted[:0])
 	for _, k := range evicted {

@@ -32,7 +32,7 @@ func TestSpikeToNewServer(t *testing.T) {
 		Score:       100,
 		Severity:    alert.SeverityCritical,
 		Summary: "10.1.2.3 sent 1.2 GB to 203.0.113.9 (files.example.net, first seen 02:13) between 02:13 and 02:14 UTC, " +
-			"40× its usual 30 MB per hour (threshold 113 MB); no other internal host talks to that server.",
+			"32× its usual 36 MB per hour (threshold 113 MB); no other internal host talks to that server.",
 		Sensors: []string{"gw1"},
 	}
 	got := a
@@ -48,8 +48,8 @@ func TestSpikeToNewServer(t *testing.T) {
 		nd.Prevalence != 1 || nd.Threshold != 10_000_000 || nd.Remote != "203.0.113.9" {
 		t.Errorf("new_destination evidence: %s", toJSON(t, nd))
 	}
-	if vol.Detector != "volume" || vol.BytesOut != 1_200_000_000 || vol.Baseline != 29_999_978 ||
-		vol.Threshold != 112_676_590 || vol.Score != 100 {
+	if vol.Detector != "volume" || vol.BytesOut != 1_200_000_000 || vol.Baseline != 35_624_972 ||
+		vol.Threshold != 113_040_641 || vol.Score != 100 {
 		t.Errorf("volume evidence: %s", toJSON(t, vol))
 	}
 	for name, want := range map[string]float64{

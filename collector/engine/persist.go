@@ -347,6 +347,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 func encodeWindow(b *enc, w *window) {
 	b.int(w.start)
 	b.uint(w.bytes)
+	b.uint(w.net)
 	b.int(w.first)
 	b.int(w.last)
 	b.f64(w.limit)
@@ -382,8 +383,13 @@ func encodeWindow(b *enc, w *window) {
 }
 
 func decodeWindow(d *dec, v uint64) *window {
-	w := &window{start: d.int(), bytes: d.uint(), first: d.int(), last: d.int(),
-		limit: d.f64(), typical: d.f64(), basis: decodeBasis(d), volumeFired: d.bool()}
+	w := &window{start: d.int(), bytes: d.uint()}
+	w.net = w.bytes
+	if v >= 2 {
+		w.net = d.uint()
+	}
+	w.first, w.last = d.int(), d.int()
+	w.limit, w.typical, w.basis, w.volumeFired = d.f64(), d.f64(), decodeBasis(d), d.bool()
 	for n := d.count(maxSensorsPerWindow); n > 0 && d.err == nil; n-- {
 		w.sensors = append(w.sensors, d.str())
 	}

@@ -56,14 +56,15 @@ func TestSeasonalBaseline(t *testing.T) {
 		t.Fatalf("volume evidence %s, want 02:00 and 11:00", toJSON(t, evs))
 	}
 	night, day := evs[0], evs[1]
-	// Thursdays 01:00–03:00 of three weeks: 1 MB each, so the limit is the
-	// 50 MB floor.
-	if !night.Start.Equal(at(thu+2, 5, 0)) || night.Baseline != 1_000_000 || night.Threshold != 50_000_000 ||
-		!strings.Contains(night.Reason, "usual 1.0 MB per hour on Thursdays at 02:00 UTC") {
+	// Thursdays 01:00–03:00 of three weeks: 1 MB each (950 KB net of the
+	// 50 KB received), so the limit is the 50 MB floor.
+	if !night.Start.Equal(at(thu+2, 5, 0)) || night.Baseline != 950_000 || night.Threshold != 50_000_000 ||
+		!strings.Contains(night.Reason, "usual 950 KB per hour on Thursdays at 02:00 UTC") {
 		t.Errorf("night evidence: %s", toJSON(t, night))
 	}
-	// Thursdays 10:00–12:00: 96, 120 and 150 MB, median 120 MB (float32).
-	if !day.Start.Equal(at(thu+11, 5, 0)) || day.Baseline != 120_000_029 || day.Threshold != 450_706_794 ||
+	// Each past Thursday's busiest of 10:00–12:00 is 150 MB, 95% of it not
+	// matched by received bytes: 142.5 MB (float32); three weeks allow 3.2×.
+	if !day.Start.Equal(at(thu+11, 5, 0)) || day.Baseline != 142_500_027 || day.Threshold != 452_162_998 ||
 		!strings.Contains(day.Reason, "on Thursdays at 11:00 UTC") {
 		t.Errorf("office-hours evidence: %s", toJSON(t, day))
 	}
@@ -92,8 +93,9 @@ func TestPeerBaseline(t *testing.T) {
 		t.Fatalf("alerts %s, want one for 10.1.2.99", toJSON(t, alerts))
 	}
 	v := volumeEvidence(alerts)
-	// The peers' median over Mondays 23:00–01:00 of two weeks is 30 MB.
-	if len(v) != 1 || v[0].Baseline != 29_999_978 || !strings.Contains(v[0].Reason, "for its peer group") {
+	// The peers' estimates for Monday 00:00: the busiest of 23:00–01:00 on
+	// past Mondays, 37.5 MB, 95% of it net.
+	if len(v) != 1 || v[0].Baseline != 35_624_972 || v[0].Threshold != 67_054_277 || !strings.Contains(v[0].Reason, "for its peer group") {
 		t.Errorf("volume evidence %s", toJSON(t, v))
 	}
 	if got := metric(set, `outflow_collector_volume_limits_total{basis="peers"}`); got != 1 {

@@ -53,7 +53,7 @@ func summarize(a *alert.Alert, vol *alert.Evidence, volEv evidence, nd *alert.Ev
 		if volEv.basis == basisBackstop {
 			fmt.Fprintf(&b, ", over the %s backstop for a host still being learned", humanBytes(vol.Threshold))
 		} else {
-			fmt.Fprintf(&b, ", %s its usual %s %s (threshold %s)", ratio(float64(vol.BytesOut), vol.Baseline),
+			fmt.Fprintf(&b, ", %s its usual %s %s (threshold %s)", ratio(float64(vol.BytesOut-vol.BytesIn), vol.Baseline),
 				humanBytes(vol.Baseline), per(window), humanBytes(vol.Threshold))
 		}
 	}
@@ -98,8 +98,12 @@ func volumeReason(w *window, ev evidence, window time.Duration) string {
 		return fmt.Sprintf("sent %s in one window, over the %s backstop while the host is being learned",
 			humanBytes(float64(w.bytes)), humanBytes(ev.limit))
 	}
-	return fmt.Sprintf("sent %s, %s its usual %s %s %s (threshold %s)", humanBytes(float64(w.bytes)),
-		ratio(float64(w.bytes), ev.baseline), humanBytes(ev.baseline), per(window), basisClause(ev.basis, w.start), humanBytes(ev.limit))
+	sent := humanBytes(float64(w.bytes))
+	if w.net < w.bytes-w.bytes/10 { // say so when the received bytes matter
+		sent += fmt.Sprintf(" (%s more than it received)", humanBytes(float64(w.net)))
+	}
+	return fmt.Sprintf("sent %s, %s its usual %s %s %s (threshold %s)", sent,
+		ratio(float64(w.net), ev.baseline), humanBytes(ev.baseline), per(window), basisClause(ev.basis, w.start), humanBytes(ev.limit))
 }
 
 func newDestReason(x *alert.Evidence) string {

@@ -10,7 +10,8 @@ import (
 type window struct {
 	start       int64 // ns, aligned to the window length
 	bytes       uint64
-	first, last int64 // earliest record start, latest record end (ns)
+	net         uint64 // bytes beyond what the host received on the same connections: what volume measures
+	first, last int64  // earliest record start, latest record end (ns)
 	remotes     map[addrKey]winRemote
 	sensors     []string // sensors that reported the host's flows, at most maxSensorsPerWindow
 
@@ -142,8 +143,8 @@ func (e *Engine) closeThrough(c int64) {
 }
 
 func (e *Engine) closeWindow(h *host, w *window) {
-	v := math.Log1p(float64(w.bytes))
-	if float64(w.bytes) > w.limit {
+	v := math.Log1p(float64(w.net))
+	if float64(w.net) > w.limit {
 		v = math.Log1p(w.limit)
 	}
 	h.base.Observe(w.start/1e9, v)

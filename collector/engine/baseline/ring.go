@@ -10,6 +10,12 @@ import (
 // with k=4 the threshold is at least 1.22× the median.
 const madFloor = 0.05
 
+// fewFloor is the least spread of an estimate from n past weeks or days:
+// 0.5/√n (0.29 from 3 values, 0.1 from 25), at least madFloor. A MAD of
+// three or four values says little; until there are more, a window must
+// be ~3× its usual before it is unusual (k=4).
+func fewFloor(n int) float64 { return max(madFloor, 0.5/math.Sqrt(float64(n))) }
+
 // allHoursFloor is the least spread of an all-hours estimate: it stands in
 // for an hour the host has no history of, so it allows ×4 (k=4) over the
 // host's busy hours before it calls a window unusual.
@@ -18,10 +24,10 @@ const allHoursFloor = 0.35
 // madScale turns a MAD into a standard-deviation estimate for normal data.
 const madScale = 1.4826
 
-// MinValues is how many past windows a seasonal or day-type estimate needs
-// (two weeks of one hour-of-week slot and its neighbours, or two days of
-// one hour of the day); with fewer the next, coarser level answers.
-const MinValues = 6
+// MinValues is how many past weeks (seasonal) or past days of the same
+// kind (day) of an hour a finer estimate needs; with fewer, the next,
+// coarser level answers.
+const MinValues = 3
 
 const (
 	day  = 86400
@@ -34,11 +40,11 @@ type Level uint8
 const (
 	// LevelNone: no history.
 	LevelNone Level = iota
-	// LevelSeasonal: the same hour of the week (and the windows either
-	// side of it) over the past weeks.
+	// LevelSeasonal: the same hour of the week over the past weeks, each
+	// week's value the busiest of that hour and the hours either side.
 	LevelSeasonal
-	// LevelDay: the same hour of the day (± one window) on past days of
-	// the same kind (weekday or weekend, UTC).
+	// LevelDay: the same, over past days of the same kind (weekday or
+	// weekend, UTC).
 	LevelDay
 	// LevelAll: every past window, whatever its hour; its centre is the
 	// 90th percentile.
@@ -158,34 +164,16 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 	if gap := (start - b.newest) / b.step; gap > 1 {
 		n = min(n+int(gap-1), b.cap) // silent windows since the newest count as history
 	}
-	// Same hour of the week, and the windows either side, in past weeks.
-	scratch = scratch[:0]
-	for k := int64(1); k*week <= int64(b.cap)*b.step; k++ {
-		for j := int64(-1); j <= 1; j++ {
-			if v, ok := b.at(start - k*week + j*b.step); ok {
-				scratch = append(scratch, v)
-			}
-		}
+	// Same hour of the week in past weeks; else the same hour on past
+	// days of the same kind.
+	if est, ok := b.slot(start, week, func(int64) bool { return true }, &scratch); ok {
+		est.N, est.Level = n, LevelSeasonal
+		return est, scratch
 	}
-	if len(scratch) >= MinValues {
-		return b.stats(n, LevelSeasonal, scratch)
-	}
-	// Same hour of the day on past days of the same kind.
-	scratch = scratch[:0]
 	weekend := isWeekend(start)
-	for d := int64(1); d*day <= int64(b.cap)*b.step; d++ {
-		s := start - d*day
-		if isWeekend(s) != weekend {
-			continue
-		}
-		for j := int64(-1); j <= 1; j++ {
-			if v, ok := b.at(s + j*b.step); ok {
-				scratch = append(scratch, v)
-			}
-		}
-	}
-	if len(scratch) >= MinValues {
-		return b.stats(n, LevelDay, scratch)
+	if est, ok := b.slot(start, day, func(s int64) bool { return isWeekend(s) == weekend }, &scratch); ok {
+		est.N, est.Level = n, LevelDay
+		return est, scratch
 	}
 	// Every window held. Without enough history for this hour, the
 	// centre is the 90th percentile rather than the median: when the
@@ -204,10 +192,34 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 		Spread: max(float64(b.mad)*madScale, allHoursFloor)}, scratch
 }
 
-func (b *Baseline) stats(n int, l Level, vals []float32) (Estimate, []float32) {
+// slot estimates the window at start from the same window one, two, ...
+// periods earlier (those keep passes), each taken as the busiest of
+// itself and its two neighbours: a job that starts at 00:58 one night and
+// 01:03 the next is normal in both hours. ok needs MinValues periods.
+func (b *Baseline) slot(start, period int64, keep func(int64) bool, scratch *[]float32) (Estimate, bool) {
+	vals := (*scratch)[:0]
+	for k := int64(1); k*period <= int64(b.cap)*b.step; k++ {
+		s := start - k*period
+		if !keep(s) {
+			continue
+		}
+		v, ok := b.at(s)
+		if !ok {
+			continue
+		}
+		for _, j := range [...]int64{-1, 1} {
+			if u, ok := b.at(s + j*b.step); ok {
+				v = max(v, u)
+			}
+		}
+		vals = append(vals, v)
+	}
+	*scratch = vals
+	if len(vals) < MinValues {
+		return Estimate{}, false
+	}
 	med, mad := medianMAD(vals)
-	return Estimate{N: n, Level: l, Values: len(vals), Median: float64(med),
-		Spread: max(float64(mad)*madScale, madFloor)}, vals
+	return Estimate{Values: len(vals), Median: float64(med), Spread: max(float64(mad)*madScale, fewFloor(len(vals)))}, true
 }
 
 // isWeekend: Saturday or Sunday (UTC) at unix second s.

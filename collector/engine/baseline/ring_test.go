@@ -81,44 +81,70 @@ func observeOffice(b *Baseline, from, to int64) {
 }
 
 // TestEstimateSeasonal: after three weeks, a Thursday 02:00 window is
-// compared with Thursdays 01:00–03:00 of those weeks (9 values, all
-// quiet), and a Thursday 10:00 one with office hours.
+// compared with the Thursdays 02:00 of those weeks (3 values, all quiet),
+// and a Thursday 10:00 one with office hours.
 func TestEstimateSeasonal(t *testing.T) {
 	b := New(672, hour)
 	observeOffice(&b, monday, monday+21*86400)
 	thu2 := int64(monday + 21*86400 + 3*86400 + 2*hour)
 	got, _ := b.Estimate(thu2, nil)
-	if got.Level != LevelSeasonal || got.Values != 9 || got.Median != 1 || got.Spread != madFloor {
-		t.Fatalf("Thursday 02:00: %+v, want seasonal over 9 windows, median 1", got)
+	if got.Level != LevelSeasonal || got.Values != 3 || got.Median != 1 || got.Spread != fewFloor(3) {
+		t.Fatalf("Thursday 02:00: %+v, want seasonal over 3 windows, median 1", got)
 	}
 	got, _ = b.Estimate(thu2+8*hour, nil)
-	if got.Level != LevelSeasonal || got.Values != 9 || got.Median != 15 {
+	if got.Level != LevelSeasonal || got.Values != 3 || got.Median != 15 {
 		t.Fatalf("Thursday 10:00: %+v, want seasonal median 15", got)
 	}
 	// Past four weeks the ring wraps: the oldest day goes, and the
 	// estimate uses the four weeks still held.
 	observeOffice(&b, monday+21*86400, monday+28*86400+3*86400)
 	got, _ = b.Estimate(thu2+7*86400, nil)
-	if got.Level != LevelSeasonal || got.Values != 12 || got.Median != 1 || got.N != 672 {
-		t.Fatalf("after the ring wrapped: %+v, want 12 values from 4 weeks", got)
+	if got.Level != LevelSeasonal || got.Values != 4 || got.Median != 1 || got.N != 672 {
+		t.Fatalf("after the ring wrapped: %+v, want 4 values from 4 weeks", got)
 	}
 }
 
 // TestEstimateDayLevel: with four weekdays of history, Friday 14:00 is
-// compared with 13:00–15:00 of Monday to Thursday; a Saturday has no day
-// of its kind yet and falls back to all hours.
+// compared with 14:00 of Monday to Thursday; a Saturday has no day of its
+// kind yet and falls back to all hours.
 func TestEstimateDayLevel(t *testing.T) {
 	b := New(672, hour)
 	observeOffice(&b, monday, monday+4*86400)
 	fri := int64(monday + 4*86400 + 14*hour)
 	got, _ := b.Estimate(fri, nil)
-	if got.Level != LevelDay || got.Values != 12 || got.Median != 15 {
-		t.Fatalf("Friday 14:00: %+v, want the day level over 12 windows, median 15", got)
+	if got.Level != LevelDay || got.Values != 4 || got.Median != 15 {
+		t.Fatalf("Friday 14:00: %+v, want the day level over 4 windows, median 15", got)
 	}
 	sat := int64(monday + 5*86400 + 14*hour)
 	got, _ = b.Estimate(sat, nil)
 	if got.Level != LevelAll || got.Values != 96 || got.N != 96+38 {
 		t.Fatalf("Saturday 14:00: %+v, want all hours (96 held, plus the silent Friday 0:00–Saturday 13:00)", got)
+	}
+}
+
+// TestEstimateBusierNeighbour: a nightly job lands in the 00:00 window on
+// some nights and the 01:00 one on others; either window compares with
+// the busier of itself and its neighbours, so the job is normal in both.
+func TestEstimateBusierNeighbour(t *testing.T) {
+	b := New(672, hour)
+	for d := int64(0); d < 5; d++ {
+		for h := int64(0); h < 24; h++ {
+			v := 1.0
+			if d%2 == 0 && h == 0 || d%2 == 1 && h == 1 { // 00:58 on even days, 01:03 on odd ones
+				v = 18
+			}
+			b.Observe(monday+d*86400+h*hour, v)
+		}
+	}
+	fri := int64(monday + 4*86400) // Friday: four weekdays behind it
+	for _, h := range []int64{0, 1} {
+		got, _ := b.Estimate(fri+h*hour, nil)
+		if got.Level != LevelDay || got.Median != 18 {
+			t.Errorf("Friday %02d:00: %+v, want the day level at the job's 18", h, got)
+		}
+	}
+	if got, _ := b.Estimate(fri+3*hour, nil); got.Median != 1 || got.Values != 4 {
+		t.Errorf("Friday 03:00: %+v, want the quiet 1 (its neighbours are quiet)", got)
 	}
 }
 
