@@ -61,6 +61,7 @@ func runCollector(t *testing.T, dir string, batches []*wire.Batch) []alert.Alert
 	}
 	cc := f.Collector
 	cc.DataDir, cc.NATS.Listen = dir, ""
+	cc.Detect.LearningWindows = 24 // the leak comes on the second day
 	ctx := context.Background()
 	col, err := New(ctx, cc, metrics.NewSet(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -14,15 +14,15 @@ import (
 	"github.com/outflowhq/outflow/scenario"
 )
 
-// evalTestConfig is 9 hosts over 3 days from Monday: one incident of every
-// kind on its own host on day 2 (after the engine's 24 h of learning),
+// evalTestConfig is 9 hosts over 4 days from Monday: one incident of every
+// kind on its own host on day 3 (after the engine's 48 h of learning),
 // smaller than EvalConfig's, and one nightly backup on the ninth host.
 func evalTestConfig() scenario.Config {
 	start := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
-	day2 := func(h, m int) time.Time {
-		return start.Add(24*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+	day2 := func(h, m int) time.Time { // day 3, named as before
+		return start.Add(48*time.Hour + time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
 	}
-	cfg := scenario.Config{Hosts: 9, Days: 3, Start: start, Seed: 21, Snaplen: 192, Benign: scenario.Benign{Backups: 1}}
+	cfg := scenario.Config{Hosts: 9, Days: 4, Start: start, Seed: 21, Snaplen: 192, Benign: scenario.Benign{Backups: 1}}
 	backup := scenario.BenignRoles(cfg)[scenario.RoleBackup][0]
 	var plain []netip.Addr
 	for i := range cfg.Hosts {
@@ -49,7 +49,7 @@ func evalTestConfig() scenario.Config {
 // the engine does today: update want as detectors land.
 func TestEval(t *testing.T) {
 	if testing.Short() {
-		t.Skip("generates and analyses 3 days of 9 hosts")
+		t.Skip("generates and analyses 4 days of 9 hosts")
 	}
 	want := map[string]string{ // kind → result with today's engine
 		scenario.KindUpload:       "detected",
@@ -75,7 +75,7 @@ func TestEval(t *testing.T) {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}
 	t.Logf("\n%s", stdout)
-	if !strings.Contains(stdout, "9 hosts × 3 days = 27 host-days") {
+	if !strings.Contains(stdout, "9 hosts × 4 days = 36 host-days") {
 		t.Errorf("no header with the host-days")
 	}
 	row := regexp.MustCompile(`(?m)^(\d+)\s+(\S+)\s+(10\.20\.\S+)\s+\w{3} \d\d-\d\d \d\d:\d\d\s+\S+\s+(\S+)\s+(detected|missed)\s+(\S+)\s+(\S+)\s+(.+?)\s*$`)

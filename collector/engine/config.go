@@ -41,7 +41,8 @@ type Config struct {
 	BaselineWindows int `yaml:"baseline_windows"`
 	// LearningWindows is how many windows of history a host needs before
 	// the volume detector compares with its baseline, and (times Window)
-	// how old its history must be before new_destination fires. Default 24.
+	// how old its history must be before new_destination fires. Default 48:
+	// two days, so a host's daily jobs are seen twice before it is judged.
 	LearningWindows int `yaml:"learning_windows"`
 	// Backstop is the only volume limit while a host is learning: bytes out
 	// in one window. Default 1 GiB: no workstation sends that by accident.
@@ -130,7 +131,7 @@ func DefaultConfig() Config {
 		GroupWait:            30 * time.Second,
 		GroupMax:             5 * time.Minute,
 		BaselineWindows:      672,
-		LearningWindows:      24,
+		LearningWindows:      48,
 		Backstop:             1 << 30,
 		VolumeK:              4,
 		VolumeMinBytes:       50_000_000,

@@ -32,10 +32,11 @@ const (
 	basisSeasonal              // the host's history, same hour of the week
 	basisDay                   // the host's history, same hour of the day and kind of day
 	basisPeers                 // the host's peer group
+	basisHour                  // the host's history, same hour of the day on any day
 	numBases
 )
 
-var limitLevels = [numBases]string{"all-hours", "backstop", "seasonal", "day", "peers"}
+var limitLevels = [numBases]string{"all-hours", "backstop", "seasonal", "day", "peers", "hour"}
 
 func (b basis) String() string { return limitLevels[b] }
 
@@ -63,7 +64,8 @@ func (e *Engine) setLimits(h *host, w *window) {
 	b := basisBackstop
 	switch {
 	case est.N >= e.cfg.LearningWindows:
-		b = map[baseline.Level]basis{baseline.LevelSeasonal: basisSeasonal, baseline.LevelDay: basisDay, baseline.LevelAll: basisAll}[est.Level]
+		b = map[baseline.Level]basis{baseline.LevelSeasonal: basisSeasonal, baseline.LevelDay: basisDay,
+			baseline.LevelHour: basisHour, baseline.LevelAll: basisAll}[est.Level]
 	default:
 		if pe, ok := e.peerEstimate(h, start); ok {
 			est, b = pe, basisPeers

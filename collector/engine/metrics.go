@@ -26,7 +26,7 @@ type engineMetrics struct {
 	watermark            *metrics.Gauge // unix seconds
 	storeErrors          *metrics.Counter
 	baselinesReset       *metrics.Counter // stored baselines of an older format, relearned
-	limitLevel           [5]*metrics.Counter
+	limitLevel           [numBases]*metrics.Counter
 	evidence             [numDetectors + 1]*metrics.Counter
 	alerts               map[string]*metrics.Counter // "detector/severity"
 	set                  *metrics.Set

@@ -176,6 +176,8 @@ func basisClause(b basis, start int64) string {
 			kind = "weekends"
 		}
 		return "at " + t.Format("15:04") + " UTC on " + kind
+	case basisHour:
+		return "at " + t.Format("15:04") + " UTC"
 	case basisPeers:
 		return "for its peer group (the host is new)"
 	}

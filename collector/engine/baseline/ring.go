@@ -24,10 +24,10 @@ const allHoursFloor = 0.35
 // madScale turns a MAD into a standard-deviation estimate for normal data.
 const madScale = 1.4826
 
-// MinValues is how many past weeks (seasonal) or past days of the same
-// kind (day) of an hour a finer estimate needs; with fewer, the next,
-// coarser level answers.
-const MinValues = 3
+// MinValues is how many past weeks (seasonal) or past days (day, hour) of
+// an hour a finer estimate needs; with fewer, the next, coarser level
+// answers. Two are enough with fewFloor's wide spread (×4 at k=4).
+const MinValues = 2
 
 const (
 	day  = 86400
@@ -46,12 +46,15 @@ const (
 	// LevelDay: the same, over past days of the same kind (weekday or
 	// weekend, UTC).
 	LevelDay
+	// LevelHour: the same, over every past day (a weekend hour before
+	// there are weekends to compare with).
+	LevelHour
 	// LevelAll: every past window, whatever its hour; its centre is the
 	// 90th percentile.
 	LevelAll
 )
 
-var levelNames = [...]string{"none", "seasonal", "day", "all-hours"}
+var levelNames = [...]string{"none", "seasonal", "day", "hour", "all-hours"}
 
 func (l Level) String() string { return levelNames[l] }
 
@@ -173,6 +176,10 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 	weekend := isWeekend(start)
 	if est, ok := b.slot(start, day, func(s int64) bool { return isWeekend(s) == weekend }, &scratch); ok {
 		est.N, est.Level = n, LevelDay
+		return est, scratch
+	}
+	if est, ok := b.slot(start, day, func(int64) bool { return true }, &scratch); ok {
+		est.N, est.Level = n, LevelHour
 		return est, scratch
 	}
 	// Every window held. Without enough history for this hour, the

@@ -106,7 +106,7 @@ func TestEstimateSeasonal(t *testing.T) {
 
 // TestEstimateDayLevel: with four weekdays of history, Friday 14:00 is
 // compared with 14:00 of Monday to Thursday; a Saturday has no day of its
-// kind yet and falls back to all hours.
+// kind yet and is compared with 14:00 of every past day.
 func TestEstimateDayLevel(t *testing.T) {
 	b := New(672, hour)
 	observeOffice(&b, monday, monday+4*86400)
@@ -117,8 +117,14 @@ func TestEstimateDayLevel(t *testing.T) {
 	}
 	sat := int64(monday + 5*86400 + 14*hour)
 	got, _ = b.Estimate(sat, nil)
-	if got.Level != LevelAll || got.Values != 96 || got.N != 96+38 {
-		t.Fatalf("Saturday 14:00: %+v, want all hours (96 held, plus the silent Friday 0:00–Saturday 13:00)", got)
+	if got.Level != LevelHour || got.Values != 5 || got.Median != 15 || got.N != 96+38 {
+		t.Fatalf("Saturday 14:00: %+v, want the hour level over Monday to Friday (Friday silent, its neighbours too)", got)
+	}
+	// With one day of history, only all hours can answer.
+	one := New(672, hour)
+	observeOffice(&one, monday, monday+86400)
+	if got, _ := one.Estimate(monday+86400+14*hour, nil); got.Level != LevelAll || got.Values != 24 {
+		t.Fatalf("Tuesday 14:00 after one day: %+v, want all hours", got)
 	}
 }
 
