@@ -16,11 +16,14 @@ const (
 	detLongLived
 	detP2P
 	detBeacon
-	numDetectors = 6
+	detLowSlow
+	detDNSTunnel
+	numDetectors = 8
 )
 
 var detectorNames = [...]string{detVolume: "volume", detNewDest: "new_destination",
-	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p", detBeacon: "beaconing"}
+	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p", detBeacon: "beaconing",
+	detLowSlow: "low_and_slow", detDNSTunnel: "dns_tunnel"}
 
 func (d detector) String() string {
 	if int(d) < len(detectorNames) && d > 0 {
