@@ -138,6 +138,13 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 					ev.peers, x.Remote, x.Interval, ev.limit, humanBytes(float64(ev.up)),
 					x.FirstSeen.Format("2006-01-02 15:04 UTC"), prevalenceClause(ev.prevalence, "it"))
 			}
+		case detLowSlow:
+			x.Remote, x.Name = ev.remote.String(), w.remotes[ev.remote].name
+			x.BytesOut = ev.up
+			x.Start, x.End = utc(ev.firstSeen), utc(ev.at)
+			x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence
+			x.Score = volumeScore(ev.up, ev.limit)
+			x.Reason = lowSlowReason(&x, ev.down, e.cfg.LowSlowHalfLife)
 		case detP2P:
 			x.Start, x.End = utc(w.first), utc(w.last)
 			x.BytesOut, x.BytesIn = max(w.p2pUp, ev.up), max(w.p2pDown, ev.down)

@@ -105,6 +105,15 @@ type Config struct {
 	// periodic transfers (backups, sync), not check-ins. Default 64 KB.
 	BeaconMaxBytes uint64 `yaml:"beacon_max_bytes"`
 
+	// LowSlowHalfLife, LowSlowMinBytes and LowSlowK: net bytes to one
+	// remote rare in the fleet, decayed with this half-life, that reach
+	// at least LowSlowMinBytes and LowSlowK times the median of the host's
+	// daily maxima of such sums over the last 14 days are low_and_slow.
+	// Defaults 24h, 50 MB, 4.
+	LowSlowHalfLife time.Duration `yaml:"low_slow_half_life"`
+	LowSlowMinBytes uint64        `yaml:"low_slow_min_bytes"`
+	LowSlowK        float64       `yaml:"low_slow_k"`
+
 	// PeerGroups are CIDRs whose hosts form one peer group: a host too
 	// young for its own baseline is compared with its group's grown-up
 	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
@@ -150,6 +159,9 @@ func DefaultConfig() Config {
 		BeaconSizeJitter:     0.2,
 		BeaconUploadBytes:    1_000_000,
 		BeaconMaxBytes:       65536,
+		LowSlowHalfLife:      24 * time.Hour,
+		LowSlowMinBytes:      50_000_000,
+		LowSlowK:             4,
 		MaxHosts:             100_000,
 		MaxRemotesPerHost:    4096,
 		MaxFleetRemotes:      1 << 20,
@@ -188,6 +200,9 @@ func (c *Config) Validate() error {
 	check(c.BeaconSizeJitter > 0, "beacon_size_jitter", "must be positive")
 	check(c.BeaconUploadBytes > 0, "beacon_upload_bytes", "must be positive")
 	check(c.BeaconMaxBytes > 0, "beacon_max_bytes", "must be positive")
+	check(c.LowSlowHalfLife >= time.Minute, "low_slow_half_life", "must be at least 1m")
+	check(c.LowSlowMinBytes > 0, "low_slow_min_bytes", "must be positive")
+	check(c.LowSlowK > 0, "low_slow_k", "must be positive")
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")

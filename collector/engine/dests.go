@@ -4,7 +4,9 @@ package engine
 // each, enough until 2106) to keep the history small.
 type dest struct {
 	first, last uint32
-	bytes       uint64 // bytes the host sent to it since first seen (saturating)
+	bytes       uint64  // bytes the host sent to it since first seen (saturating)
+	slow        float32 // net bytes decayed with LowSlowHalfLife, as of last (detect_slow.go)
+	slowDay     uint16  // unix day (mod 65536) low_and_slow last fired for it
 }
 
 // dests is a host's destination history: every remote it sent bytes to,

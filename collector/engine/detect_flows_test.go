@@ -178,3 +178,46 @@ func TestBeaconing(t *testing.T) {
 		t.Errorf("upload evidence %s", toJSON(t, up))
 	}
 }
+
+// TestLowAndSlow: from hour 72 a host drips 600 KB every 10 minutes to a
+// server nobody else uses: never 10 MB in an hour, but the decayed sum
+// passes 50 MB after about 17 hours. Another host's nightly 150 MB backup
+// to its own server is what that host usually accumulates: no evidence.
+func TestLowAndSlow(t *testing.T) {
+	var recs []flow.Record
+	for _, h := range []string{"10.1.2.3", "10.1.2.4", "10.1.2.5"} { // common servers: not rare
+		recs = append(recs, background(h, 0, 120)...)
+	}
+	for i := 0; i < 48*6; i++ {
+		s := at(72, 10*i, 0)
+		recs = append(recs, conn("10.1.2.3", uint16(40000+i%1000), "203.0.113.90", 443, 600_000, 6_000, s, s, s.Add(30*time.Second), false))
+	}
+	for d := 0; d < 5; d++ {
+		s := at(24*d+1, 0, 0)
+		recs = append(recs, conn("10.1.2.4", 50000, "203.0.113.91", 443, 150_000_000, 1_000_000, s, s, s.Add(20*time.Minute), false))
+	}
+	alerts := run(t, recs, 120)
+	var evs []alert.Evidence
+	for _, a := range alerts {
+		for _, x := range a.Evidence {
+			if x.Detector == "low_and_slow" {
+				if a.Host != "10.1.2.3" {
+					t.Errorf("low_and_slow for %s: %s", a.Host, a.Summary)
+				}
+				evs = append(evs, x)
+			}
+		}
+	}
+	if len(evs) != 2 {
+		t.Fatalf("low_and_slow evidence %s, want one per day of the drip", toJSON(t, evs))
+	}
+	x := evs[0]
+	// 594 KB net every 10 minutes, half-life 24 h: 123.7 MB·(1-0.9952^n)
+	// passes 50 MB at the 108th drip, 17 h 50 min in.
+	if x.Remote != "203.0.113.90" || x.Threshold != 50_000_000 || x.Baseline != 0 || x.BytesOut != 50_147_384 ||
+		!x.Start.Equal(at(72, 0, 30)) || !x.End.Equal(at(72, 1070, 30)) ||
+		!strings.Contains(x.Reason, "has sent 65 MB to 203.0.113.90 since 2024-03-07 00:00 UTC, a steady drip: 50 MB counted with a 24h half-life") ||
+		!strings.Contains(x.Reason, "no other internal host talks to it") {
+		t.Errorf("evidence %s", toJSON(t, x))
+	}
+}

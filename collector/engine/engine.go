@@ -189,6 +189,7 @@ func (e *Engine) observe(r *held) {
 	wr, tracked := e.addToWindow(w, r.sensor, r.remote, r.name, r.bytes, r.start, end)
 	w.net = addSat(w.net, r.bytes-min(r.bytes, r.in))
 
+	prev := h.dests.m[r.remote]
 	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, e.cfg.MaxRemotesPerHost, e.evicted[:0])
 	for _, k := range evicted {
 		e.fleet.remove(k)
@@ -209,6 +210,7 @@ func (e *Engine) observe(r *held) {
 	}
 	e.checkFlows(h, w, r, tracked)
 	e.checkBeacon(h, w, r, w.remotes[r.remote], tracked)
+	e.checkLowSlow(h, w, r, prev, isNew)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
 	}

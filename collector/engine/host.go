@@ -30,6 +30,7 @@ type host struct {
 	pending     *group              // evidence waiting for GroupWait, nil when none
 	remotesHint uint16              // remotes in the last closed window, to size the next
 	beacons     map[addrKey]*beacon // connection timing per rare remote (detect_beacon.go)
+	slow        slowHistory         // daily maxima of decayed bytes to rare remotes (detect_slow.go)
 	served      uint16              // windows in which the host sent InboundMinBytes on inbound connections (a server)
 
 	dirty   bool // changed since the last write to the store

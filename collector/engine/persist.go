@@ -211,6 +211,8 @@ func encodeHost(b *enc, h *host) {
 		b.uint(uint64(x.first))
 		b.uint(uint64(x.last))
 		b.uint(x.bytes)
+		b.f32(x.slow)
+		b.uint(uint64(x.slowDay))
 	}
 	b.uint(uint64(len(h.wins)))
 	for _, w := range h.wins {
@@ -248,6 +250,14 @@ func encodeHost(b *enc, h *host) {
 		}
 	}
 	b.uint(uint64(h.served))
+	b.uint(uint64(h.slow.n))
+	b.uint(uint64(h.slow.day))
+	b.f32(h.slow.today)
+	if h.slow.n > 0 {
+		for _, v := range h.slow.days {
+			b.f32(v)
+		}
+	}
 	b.uint(uint64(len(h.beacons)))
 	for k, x := range h.beacons {
 		b.addr(k)
@@ -287,7 +297,11 @@ func (e *Engine) decodeHost(d *dec) *host {
 		h.dests.m = make(map[addrKey]dest, n)
 		for ; n > 0 && d.err == nil; n-- {
 			k := d.addr()
-			h.dests.m[k] = dest{first: uint32(d.uint()), last: uint32(d.uint()), bytes: d.uint()}
+			x := dest{first: uint32(d.uint()), last: uint32(d.uint()), bytes: d.uint()}
+			if v >= 2 {
+				x.slow, x.slowDay = d.f32(), uint16(d.count(65535))
+			}
+			h.dests.m[k] = x
 		}
 		if over := len(h.dests.m) - e.cfg.MaxRemotesPerHost; over > 0 {
 			h.dests.evict(over, nil)
@@ -329,6 +343,12 @@ func (e *Engine) decodeHost(d *dec) *host {
 	}
 	if v >= 2 {
 		h.served = uint16(d.count(65535))
+		h.slow.n, h.slow.day, h.slow.today = uint8(d.count(slowDays)), uint32(d.count(math.MaxUint32)), d.f32()
+		if h.slow.n > 0 {
+			for i := range h.slow.days {
+				h.slow.days[i] = d.f32()
+			}
+		}
 		if n := d.count(maxBeaconTracks); n > 0 {
 			h.beacons = make(map[addrKey]*beacon, n)
 			for ; n > 0 && d.err == nil; n-- {

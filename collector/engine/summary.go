@@ -208,3 +208,20 @@ func p2pReason(x *alert.Evidence, serving bool) string {
 		"and sent them %s while receiving %s: %s",
 		x.Peers, x.PeersIn, humanBytes(float64(x.BytesOut)), humanBytes(float64(x.BytesIn)), what)
 }
+
+func lowSlowReason(x *alert.Evidence, total uint64, halfLife time.Duration) string {
+	usual := "it usually accumulates nothing like it with any rare server"
+	if x.Baseline > 0 {
+		usual = fmt.Sprintf("%s what it usually accumulates with a rare server (%s)", ratio(float64(x.BytesOut), x.Baseline), humanBytes(x.Baseline))
+	}
+	return fmt.Sprintf("has sent %s to %s since %s, a steady drip: %s counted with a %s half-life (threshold %s); %s; %s",
+		humanBytes(float64(total)), x.Remote, x.FirstSeen.Format("2006-01-02 15:04 UTC"), humanBytes(float64(x.BytesOut)),
+		shortDuration(halfLife), humanBytes(x.Threshold), usual, prevalenceClause(x.Prevalence, "it"))
+}
+
+// shortDuration writes 24h rather than 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
