@@ -83,15 +83,24 @@ func (e *Engine) setLimits(h *host, w *window) {
 
 // peerEstimate is the median of the estimates of h's grown-up peers for
 // the window starting at start (unix s).
+//
+// The answer is kept per group and window, since every young host of a
+// group asks for the same window: the first asker's answer (without
+// itself, which is young anyway) serves the others.
 func (e *Engine) peerEstimate(h *host, start int64) (baseline.Estimate, bool) {
-	g := e.peers[e.peerGroup(h.key)]
+	gk := e.peerGroup(h.key)
+	g := e.peers[gk]
 	if g == nil {
 		return baseline.Estimate{}, false
 	}
+	if g.cachedStart == start && g.cached {
+		return g.est, g.ok
+	}
+	g.cachedStart, g.cached = start, true
 	meds, spreads := e.peerMed[:0], e.peerSpread[:0]
 	for _, k := range g.members {
 		p := e.hosts[k]
-		if p == nil || p == h {
+		if p == nil || p == h || p.base.History(start) < e.cfg.LearningWindows {
 			continue
 		}
 		est, scratch := p.base.Estimate(start, e.scratch)
@@ -103,10 +112,11 @@ func (e *Engine) peerEstimate(h *host, start int64) (baseline.Estimate, bool) {
 		spreads = append(spreads, est.Spread)
 	}
 	e.peerMed, e.peerSpread = meds, spreads
-	if len(meds) < minPeers {
-		return baseline.Estimate{}, false
+	g.est, g.ok = baseline.Estimate{}, false
+	if len(meds) >= minPeers {
+		g.est, g.ok = baseline.Estimate{N: len(meds), Median: medianF64(meds), Spread: medianF64(spreads)}, true
 	}
-	return baseline.Estimate{N: len(meds), Median: medianF64(meds), Spread: medianF64(spreads)}, true
+	return g.est, g.ok
 }
 
 func medianF64(s []float64) float64 {
@@ -138,7 +148,14 @@ func (e *Engine) peerGroup(k addrKey) addrKey {
 }
 
 // peerGroups holds each group's members, bounded.
-type peerGroup struct{ members []addrKey }
+type peerGroup struct {
+	members []addrKey
+
+	// the group's estimate for the window starting at cachedStart (s)
+	cachedStart int64
+	cached, ok  bool
+	est         baseline.Estimate
+}
 
 func (e *Engine) joinPeers(k addrKey) {
 	gk := e.peerGroup(k)

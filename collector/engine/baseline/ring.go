@@ -89,6 +89,20 @@ func (b *Baseline) Len() int { return len(b.vals) }
 // the baseline is empty.
 func (b *Baseline) Newest() (start int64, ok bool) { return b.newest, len(b.vals) > 0 }
 
+// History is how many windows of history the host has for the window at
+// start: those held, plus the silent ones since the newest (at most the
+// capacity). Estimate's N, without the work.
+func (b *Baseline) History(start int64) int {
+	n := len(b.vals)
+	if n == 0 {
+		return 0
+	}
+	if gap := (start - b.newest) / b.step; gap > 1 {
+		n = min(n+int(gap-1), b.cap)
+	}
+	return n
+}
+
 // Observe records the log volume v (log(1+bytes)) of the window starting
 // at start (unix seconds). Windows between the newest one held and start
 // had no traffic: they enter as 0. A start at or before the newest is
@@ -160,12 +174,9 @@ func (e Estimate) Typical() float64 { return math.Expm1(e.Median) }
 // same kind, else all hours. scratch is reused between calls to avoid
 // allocation; it is returned grown as needed.
 func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32) {
-	n := len(b.vals)
+	n := b.History(start)
 	if n == 0 {
 		return Estimate{}, scratch
-	}
-	if gap := (start - b.newest) / b.step; gap > 1 {
-		n = min(n+int(gap-1), b.cap) // silent windows since the newest count as history
 	}
 	// Same hour of the week in past weeks; else the same hour on past
 	// days of the same kind.
