@@ -71,7 +71,7 @@ func TestMemoryPerHost(t *testing.T) {
 			}
 			_, e.scratch = h.base.Estimate(0, e.scratch)
 			for j := range dests {
-				h.dests.touch(keyOf(netip.AddrFrom4([4]byte{198, 18, byte(j >> 8), byte(j)})), 1e9, 1, cfg.MaxRemotesPerHost, nil)
+				h.dests.touch(keyOf(netip.AddrFrom4([4]byte{198, 18, byte(j >> 8), byte(j)})), 1e9, 1, 1, 86400, cfg.MaxRemotesPerHost, nil)
 			}
 		}
 		runtime.GC()

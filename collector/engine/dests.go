@@ -18,12 +18,15 @@ type dests struct {
 // touch records bytes sent to k at t (unix ns). It returns the entry after
 // the update, whether k was new, and the keys evicted to make room (the
 // caller keeps the fleet table in step).
-func (d *dests) touch(k addrKey, t int64, bytes uint64, limit int, evicted []addrKey) (dest, bool, []addrKey) {
+// net is the part of bytes not matched by received bytes: it joins the
+// remote's sum decayed with halfLife (s).
+func (d *dests) touch(k addrKey, t int64, bytes, net uint64, halfLife float64, limit int, evicted []addrKey) (dest, bool, []addrKey) {
 	sec := unixSeconds(t)
 	if d.m == nil {
 		d.m = make(map[addrKey]dest, 8)
 	}
 	if x, ok := d.m[k]; ok {
+		x.slow = decay(x.slow, x.last, sec, halfLife) + float32(net)
 		x.last = max(x.last, sec)
 		x.first = min(x.first, sec)
 		x.bytes = addSat(x.bytes, bytes)
@@ -33,7 +36,7 @@ func (d *dests) touch(k addrKey, t int64, bytes uint64, limit int, evicted []add
 	if len(d.m) >= limit {
 		evicted = d.evict(max(1, limit/64), evicted)
 	}
-	x := dest{first: sec, last: sec, bytes: bytes}
+	x := dest{first: sec, last: sec, bytes: bytes, slow: float32(net)}
 	d.m[k] = x
 	return x, true, evicted
 }

@@ -7,17 +7,12 @@ package engine
 // explains why each condition is what it is.
 
 // checkFlows runs the connection detectors for record r of h, counted in
-// window w. tracked is false when w no longer tracks r's remote (its remote
-// table is full): the per-remote detectors then skip it.
-func (e *Engine) checkFlows(h *host, w *window, r *held, tracked bool) {
-	if !tracked {
-		return
-	}
-	wr := w.remotes[r.remote]
-	e.checkInboundPull(h, w, r, &wr)
-	e.checkLongLived(h, w, r, &wr)
-	e.checkP2P(h, w, r, &wr)
-	w.remotes[r.remote] = wr
+// window w, whose entry for r's remote is wr (written back by the caller);
+// n is the remote's prevalence in the fleet.
+func (e *Engine) checkFlows(h *host, w *window, r *held, wr *winRemote, n int) {
+	e.checkInboundPull(h, w, r, wr)
+	e.checkLongLived(h, w, r, wr, n)
+	e.checkP2P(h, w, r, wr)
 }
 
 // inbound_pull: an external client opened a connection to the host and the
@@ -45,7 +40,7 @@ func (e *Engine) checkInboundPull(h *host, w *window, r *held, wr *winRemote) {
 
 // long_lived: more than LongLivedMinBytes sent in one window over TCP
 // connections older than LongLivedAge to a remote rare in the fleet.
-func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote) {
+func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote, n int) {
 	if r.proto != 6 || r.end-r.flowStart < int64(e.cfg.LongLivedAge) {
 		return
 	}
@@ -53,7 +48,6 @@ func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote) {
 	if wr.longFired || wr.longBytes < e.cfg.LongLivedMinBytes {
 		return
 	}
-	n := e.fleet.count(r.remote)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}

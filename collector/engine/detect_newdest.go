@@ -9,7 +9,9 @@ import "math"
 // send to. It fires once per host, remote and window.
 
 // checkNewDest raises new_destination evidence for remote rk of h.
-func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r winRemote, d dest, at int64) {
+// r is the window's entry for rk, written back by the caller; n is rk's
+// prevalence in the fleet.
+func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r *winRemote, d dest, at int64, n int) {
 	if r.newFired || d.bytes < e.cfg.NewDestMinBytes {
 		return
 	}
@@ -20,12 +22,10 @@ func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r winRemote, d des
 	if h.first > first || first-h.first < int64(e.cfg.LearningWindows)*int64(e.cfg.Window) {
 		return // everything is new to a host we only just met
 	}
-	n := e.fleet.count(rk)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}
 	r.newFired = true
-	w.remotes[rk] = r
 	e.raise(h, w, evidence{
 		detector:   detNewDest,
 		window:     w.start,

@@ -71,24 +71,11 @@ func decay(x float32, t0, t1 uint32, hl float64) float32 {
 	return float32(float64(x) * math.Exp2(-float64(t1-t0)/hl))
 }
 
-// checkLowSlow adds r's net bytes to its remote's decayed sum (prev is the
-// remote's entry before this record: its last update time) and raises
-// evidence when the sum is unusual.
-func (e *Engine) checkLowSlow(h *host, w *window, r *held, prev dest, isNew bool) {
-	d, ok := h.dests.m[r.remote]
-	if !ok {
-		return
-	}
-	net := r.bytes - min(r.bytes, r.in)
+// checkLowSlow raises evidence when d, r's remote's entry with the decayed
+// sum already updated by dests.touch, is unusual; n is the remote's
+// prevalence in the fleet.
+func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest, n int) {
 	now := unixSeconds(r.end)
-	hl := e.cfg.LowSlowHalfLife.Seconds()
-	if isNew {
-		d.slow = float32(net)
-	} else {
-		d.slow = decay(prev.slow, prev.last, now, hl) + float32(net)
-	}
-	h.dests.m[r.remote] = d
-	n := e.fleet.count(r.remote)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}

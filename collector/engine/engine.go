@@ -35,6 +35,7 @@ type Engine struct {
 	metaVersion  uint64   // version of the engine.meta restored (its held records' format)
 
 	peers        map[addrKey]*peerGroup // hosts by peer group (detect_volume.go)
+	halfLife     float64                // Config.LowSlowHalfLife in seconds
 	peerPrefixes []netip.Prefix         // Config.PeerGroups, parsed
 
 	scratch    []float32
@@ -64,6 +65,7 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		closed:       math.MinInt64,
 		nextDeadline: math.MaxInt64,
 		peers:        make(map[addrKey]*peerGroup),
+		halfLife:     cfg.LowSlowHalfLife.Seconds(),
 	}
 	for _, g := range cfg.PeerGroups {
 		p, err := netip.ParsePrefix(g)
@@ -186,11 +188,11 @@ func (e *Engine) observe(r *held) {
 		ws = e.closed // late, its window closed: the current window, so its bytes are not lost
 	}
 	w := e.windowFor(h, ws)
+	net := r.bytes - min(r.bytes, r.in)
 	wr, tracked := e.addToWindow(w, r.sensor, r.remote, r.name, r.bytes, r.start, end)
-	w.net = addSat(w.net, r.bytes-min(r.bytes, r.in))
+	w.net = addSat(w.net, net)
 
-	prev := h.dests.m[r.remote]
-	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, e.cfg.MaxRemotesPerHost, e.evicted[:0])
+	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, net, e.halfLife, e.cfg.MaxRemotesPerHost, e.evicted[:0])
 	for _, k := range evicted {
 		e.fleet.remove(k)
 		e.m.destsEvicted.Inc()
@@ -204,13 +206,17 @@ func (e *Engine) observe(r *held) {
 	}
 	e.markDirty(h)
 
+	// Each detector gets the window's entry for the remote and the
+	// remote's prevalence from here: one map access each per record.
+	n := e.fleet.count(r.remote)
 	e.checkVolume(h, w, r.remote, end)
 	if tracked {
-		e.checkNewDest(h, w, r.remote, wr, d, end)
+		e.checkNewDest(h, w, r.remote, &wr, d, end, n)
+		e.checkFlows(h, w, r, &wr, n)
+		w.remotes[r.remote] = wr
 	}
-	e.checkFlows(h, w, r, tracked)
-	e.checkBeacon(h, w, r, w.remotes[r.remote], tracked)
-	e.checkLowSlow(h, w, r, prev, isNew)
+	e.checkBeacon(h, w, r, wr, tracked, n)
+	e.checkLowSlow(h, w, r, d, n)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
 	}
