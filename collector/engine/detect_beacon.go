@@ -39,7 +39,7 @@ type beacon struct {
 }
 
 // checkBeacon records r if it opens a connection and raises evidence.
-func (e *Engine) checkBeacon(h *host, w *window, r *held, wr winRemote, tracked bool, n int) {
+func (e *Engine) checkBeacon(h *host, w *window, r *held, wr winRemote, tracked bool) {
 	b := h.beacons[r.remote]
 	if b != nil && b.fired && !b.upFired && tracked && wr.bytes >= e.cfg.BeaconUploadBytes {
 		b.upFired = true
@@ -50,6 +50,7 @@ func (e *Engine) checkBeacon(h *host, w *window, r *held, wr winRemote, tracked 
 	if r.inbound || r.start != r.flowStart || r.flowStart <= 0 {
 		return // not the first delta of a connection the host opened
 	}
+	n := e.prevalence(r.remote)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}

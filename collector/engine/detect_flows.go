@@ -7,11 +7,10 @@ package engine
 // explains why each condition is what it is.
 
 // checkFlows runs the connection detectors for record r of h, counted in
-// window w, whose entry for r's remote is wr (written back by the caller);
-// n is the remote's prevalence in the fleet.
-func (e *Engine) checkFlows(h *host, w *window, r *held, wr *winRemote, n int) {
+// window w, whose entry for r's remote is wr (written back by the caller).
+func (e *Engine) checkFlows(h *host, w *window, r *held, wr *winRemote) {
 	e.checkInboundPull(h, w, r, wr)
-	e.checkLongLived(h, w, r, wr, n)
+	e.checkLongLived(h, w, r, wr)
 	e.checkP2P(h, w, r, wr)
 }
 
@@ -40,7 +39,7 @@ func (e *Engine) checkInboundPull(h *host, w *window, r *held, wr *winRemote) {
 
 // long_lived: more than LongLivedMinBytes sent in one window over TCP
 // connections older than LongLivedAge to a remote rare in the fleet.
-func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote, n int) {
+func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote) {
 	if r.proto != 6 || r.end-r.flowStart < int64(e.cfg.LongLivedAge) {
 		return
 	}
@@ -48,6 +47,7 @@ func (e *Engine) checkLongLived(h *host, w *window, r *held, wr *winRemote, n in
 	if wr.longFired || wr.longBytes < e.cfg.LongLivedMinBytes {
 		return
 	}
+	n := e.prevalence(r.remote)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}

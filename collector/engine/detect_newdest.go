@@ -9,9 +9,8 @@ import "math"
 // send to. It fires once per host, remote and window.
 
 // checkNewDest raises new_destination evidence for remote rk of h.
-// r is the window's entry for rk, written back by the caller; n is rk's
-// prevalence in the fleet.
-func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r *winRemote, d dest, at int64, n int) {
+// r is the window's entry for rk, written back by the caller.
+func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r *winRemote, d dest, at int64) {
 	if r.newFired || d.bytes < e.cfg.NewDestMinBytes {
 		return
 	}
@@ -22,6 +21,7 @@ func (e *Engine) checkNewDest(h *host, w *window, rk addrKey, r *winRemote, d de
 	if h.first > first || first-h.first < int64(e.cfg.LearningWindows)*int64(e.cfg.Window) {
 		return // everything is new to a host we only just met
 	}
+	n := e.prevalence(rk)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}

@@ -72,16 +72,26 @@ func decay(x float32, t0, t1 uint32, hl float64) float32 {
 }
 
 // checkLowSlow raises evidence when d, r's remote's entry with the decayed
-// sum already updated by dests.touch, is unusual; n is the remote's
-// prevalence in the fleet.
-func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest, n int) {
+// sum already updated by dests.touch, is unusual.
+func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest) {
+	// A sum under LowSlowMinBytes/LowSlowK can neither fire nor raise the
+	// limit above LowSlowMinBytes as a daily maximum: a day of such sums
+	// counts as 0, which gives the same limit.
+	if float64(d.slow)*e.cfg.LowSlowK < float64(e.cfg.LowSlowMinBytes) {
+		return
+	}
 	now := unixSeconds(r.end)
+	n := e.prevalence(r.remote)
 	if n > e.cfg.MaxPrevalence {
 		return
 	}
 	day := now / 86400
 	h.slow.push(day)
-	h.slow.today = max(h.slow.today, d.slow)
+	if d.slowDay == 0 {
+		// A remote that was evidence does not teach the host's normal
+		// (the drip would raise its own limit), like a clipped window.
+		h.slow.today = max(h.slow.today, d.slow)
+	}
 	if float64(d.slow) < float64(e.cfg.LowSlowMinBytes) || d.slowDay == uint16(day) ||
 		r.end-h.first < int64(e.cfg.LearningWindows)*int64(e.cfg.Window) {
 		return
@@ -93,6 +103,9 @@ func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest, n int) {
 	}
 	d.slowDay = uint16(day)
 	h.dests.m[r.remote] = d
+	if h.slow.today <= d.slow {
+		h.slow.today = 0 // the day's maximum is this evidence: it does not teach the normal
+	}
 	e.raise(h, w, evidence{
 		detector:   detLowSlow,
 		window:     w.start,

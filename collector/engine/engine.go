@@ -34,9 +34,12 @@ type Engine struct {
 	heldKeys     []string // store keys of the held-record pieces last written
 	metaVersion  uint64   // version of the engine.meta restored (its held records' format)
 
-	peers        map[addrKey]*peerGroup // hosts by peer group (detect_volume.go)
-	halfLife     float64                // Config.LowSlowHalfLife in seconds
-	peerPrefixes []netip.Prefix         // Config.PeerGroups, parsed
+	peers    map[addrKey]*peerGroup // hosts by peer group (detect_volume.go)
+	halfLife float64                // Config.LowSlowHalfLife in seconds
+
+	curRemote     addrKey        // the remote of the record being observed
+	curPrevalence int            // its prevalence, -1 until looked up
+	peerPrefixes  []netip.Prefix // Config.PeerGroups, parsed
 
 	scratch    []float32
 	peerMed    []float64
@@ -206,17 +209,18 @@ func (e *Engine) observe(r *held) {
 	}
 	e.markDirty(h)
 
-	// Each detector gets the window's entry for the remote and the
-	// remote's prevalence from here: one map access each per record.
-	n := e.fleet.count(r.remote)
+	// Each detector gets the window's entry for the remote from here, and
+	// the remote's prevalence from e.prevalence, looked up once per record
+	// and only if a detector gets that far: one map access each.
+	e.curRemote, e.curPrevalence = r.remote, -1
 	e.checkVolume(h, w, r.remote, end)
 	if tracked {
-		e.checkNewDest(h, w, r.remote, &wr, d, end, n)
-		e.checkFlows(h, w, r, &wr, n)
+		e.checkNewDest(h, w, r.remote, &wr, d, end)
+		e.checkFlows(h, w, r, &wr)
 		w.remotes[r.remote] = wr
 	}
-	e.checkBeacon(h, w, r, wr, tracked, n)
-	e.checkLowSlow(h, w, r, d, n)
+	e.checkBeacon(h, w, r, wr, tracked)
+	e.checkLowSlow(h, w, r, d)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
 	}
@@ -277,4 +281,13 @@ type Stats struct {
 func (e *Engine) Stats() Stats {
 	return Stats{Hosts: len(e.hosts), FleetRemotes: len(e.fleet.m), PendingAlerts: len(e.pending),
 		HeldRecords: e.held.len(), Watermark: utc(e.clock.wm)}
+}
+
+// prevalence is the number of internal hosts that sent to rk (the remote
+// of the record being observed), looked up once per record.
+func (e *Engine) prevalence(rk addrKey) int {
+	if rk != e.curRemote || e.curPrevalence < 0 {
+		e.curRemote, e.curPrevalence = rk, e.fleet.count(rk)
+	}
+	return e.curPrevalence
 }
