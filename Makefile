@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLayersMatchGopacket$$' -fuzztime $(FUZZTIME) ./sensor/decode/
 	$(GO) test -run '^$$' -fuzz '^FuzzDNS$$' -fuzztime $(FUZZTIME) ./sensor/names/
 	$(GO) test -run '^$$' -fuzz '^FuzzSNI$$' -fuzztime $(FUZZTIME) ./sensor/names/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuestionName$$' -fuzztime $(FUZZTIME) ./sensor/names/
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sensor/source/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./bpf/
 

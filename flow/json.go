@@ -30,6 +30,7 @@ type jsonRecord struct {
 	Final            bool      `json:"final"`
 	SrcName          string    `json:"src_name,omitempty"`
 	DstName          string    `json:"dst_name,omitempty"`
+	Query            string    `json:"query,omitempty"`
 }
 
 // MarshalJSON writes the flow-line form.
@@ -44,7 +45,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		SrcFlags: r.SrcFlags, DstFlags: r.DstFlags,
 		Direction:        r.Direction.String(),
 		InitiatorFromSYN: r.InitiatorFromSYN, Final: r.Final,
-		SrcName: r.SrcName, DstName: r.DstName,
+		SrcName: r.SrcName, DstName: r.DstName, Query: r.Query,
 	})
 }
 
@@ -74,7 +75,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		Start: j.Start, End: j.End, FlowStart: j.FlowStart,
 		SrcFlags: j.SrcFlags, DstFlags: j.DstFlags, Direction: dir,
 		InitiatorFromSYN: j.InitiatorFromSYN, Final: j.Final,
-		SrcName: j.SrcName, DstName: j.DstName,
+		SrcName: j.SrcName, DstName: j.DstName, Query: j.Query,
 	}
 	return nil
 }

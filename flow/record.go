@@ -73,6 +73,12 @@ type Record struct {
 	// SNI, HTTP Host); empty when none was seen.
 	SrcName string
 	DstName string
+	// Query is the DNS query name the initiator asked in this flow (the
+	// first question of its query), lower-case, without the trailing dot;
+	// empty when none was seen. A flow that asks several names (one socket
+	// for many queries) is cut into one delta per name by the packet path,
+	// so each delta carries the name its packets asked.
+	Query string
 }
 
 // Local returns the internal host of an outbound or inbound flow, the bytes

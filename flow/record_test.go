@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -37,6 +38,7 @@ func TestParseNetworksError(t *testing.T) {
 }
 
 func TestRecordJSONRoundTrip(t *testing.T) {
+	var back0 Record
 	ts := time.Date(2026, 11, 21, 2, 0, 0, 123, time.UTC)
 	r := Record{Proto: 6, SrcAddr: netip.MustParseAddr("10.0.0.5"), DstAddr: netip.MustParseAddr("203.0.113.7"),
 		SrcPort: 50000, DstPort: 443, SrcBytes: 1200, DstBytes: 80, SrcPackets: 3, DstPackets: 2,
@@ -45,6 +47,16 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"query"`) {
+		t.Errorf("a record without a query writes one: %s", b)
+	}
+	dns := r
+	dns.Query = "a1b2.tunnel.example.com"
+	if b, err := json.Marshal(dns); err != nil || !strings.Contains(string(b), `"query":"a1b2.tunnel.example.com"`) {
+		t.Errorf("query not written: %s %v", b, err)
+	} else if err := json.Unmarshal(b, &back0); err != nil || back0 != dns {
+		t.Errorf("query round trip: %+v %v", back0, err)
 	}
 	var back Record
 	if err := json.Unmarshal(b, &back); err != nil {

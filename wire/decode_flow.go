@@ -19,6 +19,7 @@ import (
 type rawFlow struct {
 	v                                  [32]uint64 // by field number; 32 so that num&31 needs no bounds check
 	srcAddr, dstAddr, srcName, dstName []byte
+	query                              []byte
 }
 
 // flowTags classifies every tag of a known Flow field (tags above are those
@@ -137,14 +138,17 @@ func (f *rawFlow) decode(d []byte) error {
 			f.srcAddr = v
 		case flowDstAddr:
 			f.dstAddr = v
-		case flowSrcName, flowDstName:
+		case flowSrcName, flowDstName, flowQuery:
 			if !utf8.Valid(v) {
 				return fmt.Errorf("%s is not valid UTF-8", flowFieldNames[num])
 			}
-			if num == flowSrcName {
+			switch num {
+			case flowSrcName:
 				f.srcName = v
-			} else {
+			case flowDstName:
 				f.dstName = v
+			default:
+				f.query = v
 			}
 		}
 	}
@@ -198,5 +202,6 @@ func (f *rawFlow) record(r *flow.Record, names *nameCache) error {
 	r.SrcFlags, r.DstFlags, r.Direction = uint8(srcFlags), uint8(dstFlags), flow.Direction(direction)
 	r.InitiatorFromSYN, r.Final = f.v[flowInitiatorFromSYN] != 0, f.v[flowFinal] != 0
 	r.SrcName, r.DstName = names.intern(f.srcName), names.intern(f.dstName)
+	r.Query = names.intern(f.query)
 	return nil
 }

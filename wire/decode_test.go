@@ -24,6 +24,7 @@ func TestDecodeStricterThanProto(t *testing.T) {
 	}{
 		{"flow field", marshalFields(inSub(batchFlows, fields, mistype(flowSrcPort))), "decode batch: flow 0: src_port: wrong wire type fixed32, want varint"},
 		{"flow name", marshalFields(inSub(batchFlows, fields, mistype(flowDstName))), "decode batch: flow 0: dst_name: wrong wire type fixed32, want bytes"},
+		{"flow query", marshalFields(inSub(batchFlows, fields, mistype(flowQuery))), "decode batch: flow 2: query: wrong wire type fixed32, want bytes"},
 		{"batch field", marshalFields(mistype(batchSensorID)(fields)), "decode batch: sensor_id: wrong wire type fixed32, want bytes"},
 		{"health field", marshalFields(inSub(batchHealth, fields, mistype(healthSource))), "decode batch: health: source: wrong wire type fixed32, want bytes"},
 		{"flows", marshalFields(mistype(batchFlows)(fields)), "decode batch: flows: wrong wire type fixed32, want bytes"},
@@ -79,7 +80,7 @@ func TestDecodeWireErrors(t *testing.T) {
 // checks and before any flow's validation, as in the proto path; flows past
 // the limit are parsed but not kept.
 func TestDecodeFlowLimit(t *testing.T) {
-	one, _ := Encode(&Batch{SensorID: "s", Flows: sampleBatch().Flows[1:]}, nil)
+	one, _ := Encode(&Batch{SensorID: "s", Flows: sampleBatch().Flows[1:2]}, nil)
 	flowField := marshalFields(parseFields(one)[3:4]) // schema, sensor, health, flow
 	if f := parseFields(flowField); len(f) != 1 || f[0].num != batchFlows {
 		t.Fatalf("not the flow field: %+v", f)
@@ -121,7 +122,7 @@ func TestDecodeFlowLimit(t *testing.T) {
 func TestDecodeIntoAllocations(t *testing.T) {
 	noNames := sampleBatch()
 	for i := range noNames.Flows {
-		noNames.Flows[i].SrcName, noNames.Flows[i].DstName = "", ""
+		noNames.Flows[i].SrcName, noNames.Flows[i].DstName, noNames.Flows[i].Query = "", "", ""
 	}
 	for len(noNames.Flows) < 256 {
 		noNames.Flows = append(noNames.Flows, noNames.Flows...)
@@ -136,7 +137,7 @@ func TestDecodeIntoAllocations(t *testing.T) {
 		max  float64
 	}{
 		{"no names", noNames, 0},
-		{"one repeated name", withNames, 1},
+		{"a repeated name and a repeated query", withNames, 2},
 	} {
 		data, _ := Encode(c.b, nil)
 		var into Batch
@@ -204,8 +205,8 @@ func TestSchemaFields(t *testing.T) {
 	}
 	// DecodeInto reuses records without zeroing them: rawFlow.record must
 	// set every field, and Encode must write it.
-	if n := reflect.TypeFor[flow.Record]().NumField(); n != 20 {
-		t.Errorf("flow.Record has %d fields, not 20: update rawFlow.record, appendFlow and this test", n)
+	if n := reflect.TypeFor[flow.Record]().NumField(); n != 21 {
+		t.Errorf("flow.Record has %d fields, not 21: update rawFlow.record, appendFlow and this test", n)
 	}
 }
 

@@ -43,8 +43,8 @@ func Encode(b *Batch, buf []byte) ([]byte, error) {
 
 	for i := range b.Flows {
 		r := &b.Flows[i]
-		if !utf8.ValidString(r.SrcName) || !utf8.ValidString(r.DstName) {
-			return nil, fmt.Errorf("encode batch: flow %d: src_name or dst_name is not valid UTF-8", i)
+		if !utf8.ValidString(r.SrcName) || !utf8.ValidString(r.DstName) || !utf8.ValidString(r.Query) {
+			return nil, fmt.Errorf("encode batch: flow %d: src_name, dst_name or query is not valid UTF-8", i)
 		}
 		out = protowire.AppendTag(out, batchFlows, protowire.BytesType)
 		out, at = openMessage(out)
@@ -78,6 +78,7 @@ func appendFlow(out []byte, r *flow.Record) []byte {
 	out = appendBool(out, flowFinal, r.Final)
 	out = appendString(out, flowSrcName, r.SrcName)
 	out = appendString(out, flowDstName, r.DstName)
+	out = appendString(out, flowQuery, r.Query)
 	return out
 }
 

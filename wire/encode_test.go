@@ -28,7 +28,7 @@ func TestEncodeMatchesProto(t *testing.T) {
 				{},
 				{Proto: 255, VLAN: math.MaxUint16, SrcAddr: netip.MustParseAddr("::ffff:10.0.0.1"), DstAddr: netip.MustParseAddr("fe80::1%eth0"),
 					SrcPort: math.MaxUint16, DstPort: 1, SrcBytes: math.MaxUint64, Start: t0.In(time.FixedZone("x", 3600)), End: time.Unix(-1, 0),
-					SrcFlags: 255, DstFlags: 1, Direction: 255, Final: true, SrcName: long, DstName: "é"},
+					SrcFlags: 255, DstFlags: 1, Direction: 255, Final: true, SrcName: long, DstName: "é", Query: long},
 			}},
 	}
 	for name, b := range cases {
@@ -53,6 +53,7 @@ func TestEncodeRejectsInvalidUTF8(t *testing.T) {
 		{SensorID: "a\xff"},
 		{SensorID: "s", Health: Health{Source: "\xc0"}},
 		{SensorID: "s", Flows: []flow.Record{{DstName: "ok"}, {SrcName: "\xff"}}},
+		{SensorID: "s", Flows: []flow.Record{{Query: "a.example\xff"}}},
 	} {
 		if _, refErr := refEncode(b); refErr == nil {
 			t.Fatalf("proto.Marshal accepts %+v", b)

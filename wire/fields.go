@@ -52,7 +52,8 @@ const (
 	flowFinal            protowire.Number = 18
 	flowSrcName          protowire.Number = 19
 	flowDstName          protowire.Number = 20
-	flowLastField                         = flowDstName
+	flowQuery            protowire.Number = 21
+	flowLastField                         = flowQuery
 )
 
 // Field names as in the schema, for error messages. Indexed by number.
@@ -64,7 +65,7 @@ var (
 	flowFieldNames = [...]string{"", "proto", "vlan", "src_addr", "dst_addr", "src_port",
 		"dst_port", "src_bytes", "dst_bytes", "src_packets", "dst_packets", "start_unix_nano",
 		"end_unix_nano", "flow_start_unix_nano", "src_tcp_flags", "dst_tcp_flags", "direction",
-		"initiator_from_syn", "final", "src_name", "dst_name"}
+		"initiator_from_syn", "final", "src_name", "dst_name", "query"}
 )
 
 // Known fields are 1..last in each message, with no gaps; those in these
@@ -72,7 +73,7 @@ var (
 const (
 	batchBytesFields  = 1<<batchSensorID | 1<<batchHealth | 1<<batchFlows
 	healthBytesFields = 1 << healthSource
-	flowBytesFields   = 1<<flowSrcAddr | 1<<flowDstAddr | 1<<flowSrcName | 1<<flowDstName
+	flowBytesFields   = 1<<flowSrcAddr | 1<<flowDstAddr | 1<<flowSrcName | 1<<flowDstName | 1<<flowQuery
 )
 
 func wantType(bytesFields uint64, num protowire.Number) protowire.Type {

@@ -131,6 +131,10 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		marshalFields(rewrite(fields, func(fs []wireField) []wireField {
 			return append(fs, wireField{num: flowDstName, typ: protowire.BytesType, val: []byte("\xff")})
 		})),
+		marshalFields(rewrite(fields, func(fs []wireField) []wireField {
+			return append(fs, wireField{num: flowQuery, typ: protowire.BytesType, val: []byte("q\xff")})
+		})),
+		marshalFields(inSub(batchFlows, fields, mistype(flowQuery))),
 	}
 	for _, m := range []func(*pb.Batch){
 		func(m *pb.Batch) { m.Flows[0].Direction = -1 },                     // 10-byte varint
@@ -138,6 +142,7 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		func(m *pb.Batch) { m.Flows[0].EndUnixNano = -1 },                   // end before start
 		func(m *pb.Batch) { m.Health = nil },                                // no health at all
 		func(m *pb.Batch) { m.Flows[0].DstName = strings.Repeat("n", 300) }, // 2-byte lengths
+		func(m *pb.Batch) { m.Flows[1].Query = strings.Repeat("q", 253) },   // a long query name
 	} {
 		seeds = append(seeds, mutated(tb, good, m))
 	}

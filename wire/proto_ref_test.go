@@ -83,7 +83,7 @@ func refToPB(r *flow.Record) *pb.Flow {
 		StartUnixNano: refUnixNano(r.Start), EndUnixNano: refUnixNano(r.End), FlowStartUnixNano: refUnixNano(r.FlowStart),
 		SrcTcpFlags: uint32(r.SrcFlags), DstTcpFlags: uint32(r.DstFlags),
 		Direction: pb.Direction(r.Direction), InitiatorFromSyn: r.InitiatorFromSYN, Final: r.Final,
-		SrcName: r.SrcName, DstName: r.DstName,
+		SrcName: r.SrcName, DstName: r.DstName, Query: r.Query,
 	}
 }
 
@@ -120,7 +120,7 @@ func refFromPB(f *pb.Flow, r *flow.Record) error {
 	r.SrcFlags, r.DstFlags = uint8(f.SrcTcpFlags), uint8(f.DstTcpFlags)
 	r.Direction = flow.Direction(f.Direction)
 	r.InitiatorFromSYN, r.Final = f.InitiatorFromSyn, f.Final
-	r.SrcName, r.DstName = f.SrcName, f.DstName
+	r.SrcName, r.DstName, r.Query = f.SrcName, f.DstName, f.Query
 	return nil
 }
 

@@ -26,6 +26,10 @@ func sampleBatch() *Batch {
 			{Proto: 17, SrcAddr: netip.MustParseAddr("2001:db8::5"), DstAddr: netip.MustParseAddr("fd00::7"),
 				SrcPort: 53, DstPort: 40000, SrcBytes: 120, DstBytes: 0, SrcPackets: 1,
 				Start: t0, End: t0, FlowStart: t0.Add(-time.Minute), Direction: flow.Inbound, Final: true},
+			{Proto: 17, SrcAddr: netip.MustParseAddr("10.0.0.1"), DstAddr: netip.MustParseAddr("10.0.0.53"),
+				SrcPort: 40001, DstPort: 53, SrcBytes: 90, DstBytes: 140, SrcPackets: 1, DstPackets: 1,
+				Start: t0, End: t0, FlowStart: t0, Direction: flow.Internal, Final: true,
+				Query: "mzxw6ytboi.00000001.tunnel.example"},
 		},
 	}
 }

@@ -58,7 +58,7 @@ func TestEval(t *testing.T) {
 		scenario.KindBeaconUpload: "detected",
 		scenario.KindP2P:          "detected",
 		scenario.KindInboundPull:  "detected",
-		scenario.KindDNSTunnel:    "missed",
+		scenario.KindDNSTunnel:    "detected",
 		scenario.KindLongLived:    "detected",
 	}
 	dir := t.TempDir()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outflowhq/outflow/collector/alert"
 )
@@ -92,5 +93,34 @@ func TestRealCaptureBeacon(t *testing.T) {
 	x := alerts[0].Evidence[0]
 	if x.Remote != "141.193.213.21" || x.Connections != 12 || x.Interval != 2.2 || x.Prevalence != 1 {
 		t.Errorf("evidence: %+v", x)
+	}
+}
+
+// TestRealCaptureDNSTunnel: dnscat sends 150 queries in one minute from one
+// socket straight to its server, with names under no registered domain
+// (dnscat.<hex>.<hex>); the flow table cuts one delta per name, and the
+// alert counts all of them, by name bytes.
+func TestRealCaptureDNSTunnel(t *testing.T) {
+	stdout, stderr, err := outflow(t, "analyze", "-internal", "192.168.0.0/16", realCaptures+"dns_exfiltration.pcap")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	alerts := parseAlerts(t, stdout)
+	if len(alerts) != 1 || alerts[0].Host != "192.168.220.56" || strings.Join(alerts[0].Detectors, ",") != "dns_tunnel" {
+		t.Fatalf("alerts: %s", stdout)
+	}
+	a := alerts[0]
+	const reason = "asked 150 DNS queries with at least 100 unique names under no registered domain, straight to " +
+		"192.168.203.167, 23 KB of query names (thresholds 100 unique, 10 KB) between 08:35:46 and 08:36:46 UTC: " +
+		"data hidden in DNS names; no other internal host asks that server"
+	x := a.Evidence[0]
+	if len(a.Evidence) != 1 || x.Remote != "192.168.203.167" || x.Domain != "" || x.Queries != 150 || x.UniqueNames != 100 ||
+		x.BytesOut != 23419 || x.Prevalence != 1 || x.Score != 67.4 || x.Reason != reason ||
+		x.Start.Format(time.RFC3339Nano) != "2020-02-06T08:35:46.717893Z" || x.End.Format(time.RFC3339Nano) != "2020-02-06T08:36:46.707432Z" {
+		t.Errorf("evidence: %+v", x)
+	}
+	if a.BytesOut != 23419 || a.Severity != alert.SeverityWarning || a.Score != 67.4 || strings.Join(a.Remotes, ",") != "192.168.203.167" ||
+		a.Summary != "192.168.220.56 sent 23 KB to 192.168.203.167 between 08:35 and 08:36 UTC. dns_tunnel: "+reason+"." {
+		t.Errorf("alert: %s", stdout)
 	}
 }

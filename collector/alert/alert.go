@@ -57,4 +57,12 @@ type Evidence struct {
 	Connections int     `json:"connections,omitempty"`
 	Interval    float64 `json:"interval_seconds,omitempty"`
 	Reason      string  `json:"reason"` // one clause a human reads
+	// Domain, Queries and UniqueNames: dns_tunnel's registered domain
+	// (empty for names under no domain, sent straight to Remote), the
+	// queries the host asked under it and how many unique subdomains (the
+	// count stops at the detector's minimum); BytesOut is then the bytes
+	// of those query names.
+	Domain      string `json:"domain,omitempty"`
+	Queries     int    `json:"queries,omitempty"`
+	UniqueNames int    `json:"unique_names,omitempty"`
 }

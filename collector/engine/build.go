@@ -154,6 +154,24 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 				x.Score = clampScore(x.Score + 30)
 			}
 			x.Reason = p2pReason(&x, ev.serving)
+		case detDNSTunnel:
+			x.Remote = ev.remote.String()
+			x.UniqueNames, x.Queries, x.BytesOut = ev.peers, ev.inPeers, ev.up
+			x.Start, x.End = utc(ev.firstSeen), utc(ev.at)
+			if t := e.dnsEvidence(h, ev); t != nil { // as of the deadline
+				x.UniqueNames, x.Queries, x.BytesOut = len(t.subs), t.queries, t.bytes
+				x.Start, x.End, x.Domain = utc(t.first), utc(t.last), t.group.domain
+			}
+			x.Prevalence, x.Threshold, x.Baseline = ev.prevalence, ev.baseline, 0
+			x.Score = clampScore(60 + 20*math.Log10(float64(x.BytesOut)/ev.limit))
+			x.Reason = dnsReason(&x, ev.limit)
+			if !slices.Contains(a.Remotes, x.Remote) { // the DNS server, when the window has no bytes for it
+				a.Remotes = append(a.Remotes, x.Remote)
+				a.RemoteNames = append(a.RemoteNames, "")
+			}
+			if a.BytesOut == 0 { // a host that only asked DNS: the names are what it sent
+				a.BytesOut = x.BytesOut
+			}
 		}
 		a.Evidence = append(a.Evidence, x)
 	}

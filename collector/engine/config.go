@@ -114,6 +114,25 @@ type Config struct {
 	LowSlowMinBytes uint64        `yaml:"low_slow_min_bytes"`
 	LowSlowK        float64       `yaml:"low_slow_k"`
 
+	// DNSMinUnique and DNSMinBytes: a host that asks at least this many
+	// unique subdomains of one registered domain (or, for names under no
+	// domain, of one DNS server), in query names adding up to at least
+	// this many bytes, in one window, tunnels data through DNS — unless
+	// more than MaxPrevalence internal hosts ask for that domain. Defaults
+	// 100 and 10 kB: dnscat sends 150 unique names (23 kB) in its first
+	// minute; a legitimate host rarely asks 100 names of a domain nobody
+	// else uses in an hour, and 10 kB keeps short random labels (a service
+	// sharding by 4-character ids) out.
+	DNSMinUnique int    `yaml:"dns_min_unique"`
+	DNSMinBytes  uint64 `yaml:"dns_min_bytes"`
+	// DNSMaxTracks bounds the (host, rare domain) pairs counted in one
+	// window (about 100 B each, up to 4 B more per unique subdomain); when
+	// full, those far from DNSMinUnique are dropped (counted). DNSMaxDomains
+	// bounds the fleet table of who asks each domain (oldest-added
+	// evicted, counted). Defaults 262,144 each.
+	DNSMaxTracks  int `yaml:"dns_max_tracks"`
+	DNSMaxDomains int `yaml:"dns_max_domains"`
+
 	// PeerGroups are CIDRs whose hosts form one peer group: a host too
 	// young for its own baseline is compared with its group's grown-up
 	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
@@ -162,6 +181,10 @@ func DefaultConfig() Config {
 		LowSlowHalfLife:      24 * time.Hour,
 		LowSlowMinBytes:      50_000_000,
 		LowSlowK:             4,
+		DNSMinUnique:         100,
+		DNSMinBytes:          10_000,
+		DNSMaxTracks:         1 << 18,
+		DNSMaxDomains:        1 << 18,
 		MaxHosts:             100_000,
 		MaxRemotesPerHost:    4096,
 		MaxFleetRemotes:      1 << 20,
@@ -203,6 +226,10 @@ func (c *Config) Validate() error {
 	check(c.LowSlowHalfLife >= time.Minute, "low_slow_half_life", "must be at least 1m")
 	check(c.LowSlowMinBytes > 0, "low_slow_min_bytes", "must be positive")
 	check(c.LowSlowK > 0, "low_slow_k", "must be positive")
+	check(c.DNSMinUnique >= 2 && c.DNSMinUnique <= 65535, "dns_min_unique", "must be in 2..65535")
+	check(c.DNSMinBytes > 0, "dns_min_bytes", "must be positive")
+	check(c.DNSMaxTracks >= 64, "dns_max_tracks", "must be at least 64")
+	check(c.DNSMaxDomains >= 64, "dns_max_domains", "must be at least 64")
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")

@@ -21,6 +21,7 @@ type Engine struct {
 	fleet fleet
 	clock sensorClocks
 	held  holdQueue // records waiting for the watermark (hold.go)
+	dns   dnsTable  // DNS tunnelling counts (detect_dns.go)
 	// closed: every window ending at or before it has been closed (ns); a
 	// record for one of them is counted in the window starting at closed.
 	closed int64
@@ -181,6 +182,9 @@ func (e *Engine) observe(r *held) {
 	}
 	if c := e.windowStart(end); c > e.closed {
 		e.closeThrough(c)
+	}
+	if e.checkDNS(r) {
+		return // a query to an internal resolver: nothing left, only the DNS detector counts it
 	}
 	h := e.hostFor(r.host, end)
 	h.first = min(h.first, end)

@@ -30,7 +30,8 @@ import (
 const maxHeld = 1 << 20
 
 // held is a record waiting for the watermark, reduced to what the engine
-// uses: an outbound byte count from an internal host to a remote.
+// uses: an outbound byte count from an internal host to a remote, or (only
+// for the DNS detector) a query a host asked an internal resolver.
 type held struct {
 	end, start   int64 // ns; start <= end
 	flowStart    int64 // ns, first packet of the connection; <= start
@@ -42,7 +43,9 @@ type held struct {
 	hostPort     uint16
 	remotePort   uint16
 	proto        uint8
-	inbound      bool // the remote initiated the connection
+	inbound      bool   // the remote initiated the connection
+	dnsOnly      bool   // a query to an internal server: only checkDNS looks at it
+	query        string // DNS query name the host asked in this record, "" when none
 }
 
 // compareHeld is the processing order. Ties on End are broken by host and
@@ -74,9 +77,21 @@ func (h *holdQueue) waiting() []held { return h.q[h.head:] }
 
 // hold reduces r to a held record and appends it (unordered; see order).
 // It reports false for records the engine ignores: internal or external
-// only, nothing sent by the internal host, or no end time.
+// only, nothing sent by the internal host, or no end time. An internal
+// record that carries a DNS query is kept for the DNS detector: the host
+// that asked is its initiator (Src), the remote its resolver.
 func (h *holdQueue) hold(sensor string, r *flow.Record) bool {
 	hostAddr, remote, out, in, name, ok := r.Local()
+	query, dnsOnly := "", false
+	if r.Query != "" && r.SrcPackets > 0 { // a delta with only the answer asked nothing
+		switch r.Direction {
+		case flow.Outbound:
+			query = r.Query
+		case flow.Internal:
+			query, dnsOnly = r.Query, true
+			hostAddr, remote, out, in, name, ok = r.SrcAddr, r.DstAddr, r.SrcBytes, r.DstBytes, r.DstName, true
+		}
+	}
 	if !ok || out == 0 || r.End.IsZero() {
 		return false
 	}
@@ -95,7 +110,8 @@ func (h *holdQueue) hold(sensor string, r *flow.Record) bool {
 	}
 	h.q = append(h.q, held{end: end, start: start, flowStart: flowStart, bytes: out, in: in,
 		host: keyOf(hostAddr), remote: keyOf(remote), name: name, sensor: sensor,
-		hostPort: hp, remotePort: rp, proto: r.Proto, inbound: r.Direction == flow.Inbound})
+		hostPort: hp, remotePort: rp, proto: r.Proto, inbound: r.Direction == flow.Inbound,
+		dnsOnly: dnsOnly, query: query})
 	return true
 }
 

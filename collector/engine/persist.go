@@ -23,7 +23,7 @@ import (
 
 const (
 	hostVersion   = 2 // 2: the baseline holds every window (silent ones as 0) and its newest start
-	metaVersion   = 3 // 2: held records; 3: their ports, protocol, direction, bytes in, connection start
+	metaVersion   = 4 // 2: held records; 3: their ports, protocol, direction, bytes in, connection start; 4: DNS query
 	metaKey       = "engine.meta"
 	heldKeyPrefix = "engine.held."
 	maxPiece      = 256 << 10 // held-record bytes per store value (the limit is 512 KiB)
@@ -161,6 +161,8 @@ func encodeHeld(b *enc, rs []held) {
 		b.uint(uint64(r.remotePort))
 		b.uint(uint64(r.proto))
 		b.bool(r.inbound)
+		b.str(r.query)
+		b.bool(r.dnsOnly)
 	}
 }
 
@@ -188,6 +190,10 @@ func decodeHeld(d *dec, q *holdQueue, version uint64) {
 			r.hostPort, r.remotePort = uint16(d.uint()), uint16(d.uint())
 			r.proto = uint8(d.uint())
 			r.inbound = d.bool()
+		}
+		if version >= 4 {
+			r.query = d.str()
+			r.dnsOnly = d.bool()
 		}
 		q.q = append(q.q, r)
 	}

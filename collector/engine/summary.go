@@ -225,3 +225,29 @@ func shortDuration(d time.Duration) string {
 	s = strings.TrimSuffix(s, "0s")
 	return strings.TrimSuffix(s, "0m")
 }
+
+func dnsReason(x *alert.Evidence, minBytes float64) string {
+	what := "subdomains of " + x.Domain
+	if x.Domain == "" {
+		what = "names under no registered domain, straight to " + x.Remote
+	}
+	return fmt.Sprintf("asked %d DNS queries with at least %d unique %s, %s of query names "+
+		"(thresholds %.0f unique, %s) between %s and %s UTC: data hidden in DNS names; %s",
+		x.Queries, x.UniqueNames, what, humanBytes(float64(x.BytesOut)), x.Threshold, humanBytes(minBytes),
+		x.Start.Format("15:04:05"), x.End.Format("15:04:05"), askersClause(x.Prevalence, x.Domain == ""))
+}
+
+func askersClause(hosts int, server bool) string {
+	what := "that domain"
+	if server {
+		what = "that server"
+	}
+	switch others := hosts - 1; {
+	case others <= 0:
+		return "no other internal host asks " + what
+	case others == 1:
+		return "only 1 other internal host asks " + what
+	default:
+		return fmt.Sprintf("only %d other internal hosts ask %s", others, what)
+	}
+}

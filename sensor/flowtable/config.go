@@ -81,4 +81,5 @@ type Stats struct {
 	Bytes     uint64 // IP bytes counted
 	Records   uint64 // deltas emitted
 	Observed  uint64 // payloads handed to the Namer
+	Queries   uint64 // DNS query names recorded for flows (a new name on a flow counts again)
 }

@@ -80,6 +80,7 @@ func (t *Table) export(i int32, now int64, final bool) {
 		Final:            final,
 		SrcName:          e.names[src],
 		DstName:          e.names[dst],
+		Query:            e.query,
 	}
 	r.Direction = t.internal.Classify(r.SrcAddr, r.DstAddr)
 	e.pkts, e.bytes, e.flags = [2]uint64{}, [2]uint64{}, [2]uint8{}

@@ -74,6 +74,7 @@ type want struct {
 	syn, final         bool
 	vlan               uint16
 	sname, dname       string
+	query              string
 }
 
 func ms(v int64) time.Time { return time.Unix(0, v*1e6).UTC() }
@@ -87,7 +88,7 @@ func (w want) record() flow.Record {
 		Start: ms(w.start), End: ms(w.end), FlowStart: ms(w.fstart),
 		SrcFlags: w.sf, DstFlags: w.df, Direction: w.dir,
 		InitiatorFromSYN: w.syn, Final: w.final,
-		SrcName: w.sname, DstName: w.dname,
+		SrcName: w.sname, DstName: w.dname, Query: w.query,
 	}
 }
 
@@ -120,8 +121,8 @@ func checkRecords(t *testing.T, got []flow.Record, wants []want) {
 }
 
 func fmtRec(r flow.Record) string {
-	return fmt.Sprintf("%d vlan%d %s:%d->%s:%d src %dp/%dB dst %dp/%dB [%d..%d] start %d flags %#x/%#x %s syn=%v final=%v names %q/%q",
+	return fmt.Sprintf("%d vlan%d %s:%d->%s:%d src %dp/%dB dst %dp/%dB [%d..%d] start %d flags %#x/%#x %s syn=%v final=%v names %q/%q query %q",
 		r.Proto, r.VLAN, r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.SrcPackets, r.SrcBytes, r.DstPackets, r.DstBytes,
 		r.Start.UnixMilli(), r.End.UnixMilli(), r.FlowStart.UnixMilli(), r.SrcFlags, r.DstFlags, r.Direction,
-		r.InitiatorFromSYN, r.Final, r.SrcName, r.DstName)
+		r.InitiatorFromSYN, r.Final, r.SrcName, r.DstName, r.Query)
 }

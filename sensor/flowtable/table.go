@@ -1,8 +1,11 @@
 package flowtable
 
 import (
+	"encoding/binary"
+
 	"github.com/outflowhq/outflow/flow"
 	"github.com/outflowhq/outflow/sensor/decode"
+	"github.com/outflowhq/outflow/sensor/names"
 )
 
 // TCP flag bits as in decode.Packet.TCPFlags.
@@ -31,6 +34,11 @@ const (
 // to the Namer: SNI and Host are in the first request.
 const maxObserve = 4
 
+// maxQuerySplits bounds how many deltas a flow cuts for new DNS query names
+// (see query) until an active export: a resolver asking thousands of names
+// over one socket costs at most this many extra records per interval.
+const maxQuerySplits = 255
+
 type entry struct {
 	key        key
 	link       [2]links // linkLRU, linkWheel
@@ -44,7 +52,8 @@ type entry struct {
 	due        int64 // when the pending delta must be exported
 	closedAt   int64
 	names      [2]string
-	slot       int32 // wheel slot, when inWheel
+	query      string // DNS query name the initiator asked (latest), "" when none
+	slot       int32  // wheel slot, when inWheel
 	class      uint8
 	init       uint8 // side of the initiator
 	flags      [2]uint8
@@ -53,6 +62,7 @@ type entry struct {
 	exported   bool
 	inWheel    bool
 	observed   uint8
+	splits     uint8 // deltas cut for a new query name since the last active export
 }
 
 func (e *entry) pending() bool { return e.pkts[0]|e.pkts[1] != 0 }
@@ -140,6 +150,9 @@ func (t *Table) Add(p *decode.Packet) {
 		e.init, e.fromSYN = initiatorFromSYN(p.TCPFlags, side), true
 	}
 
+	if p.DstPort == 53 && side == e.init && len(p.Payload) > 0 && t.namer != nil {
+		t.query(i, e, p)
+	}
 	if !e.pending() {
 		e.dStart, e.dEnd = ts, ts
 		t.schedule(i, e.lastExport+int64(t.cfg.ActiveInterval))
@@ -190,6 +203,43 @@ func (t *Table) observe(e *entry, p *decode.Packet, side uint8) {
 			e.observed = maxObserve
 		}
 	}
+}
+
+// query records the name of a DNS query the initiator sends (UDP, or the
+// first message of a TCP connection, after its 2-byte length). A flow that
+// asks a new name — one socket for many queries, as tunnels and some
+// resolvers use — first exports what it counted under the previous name,
+// so every delta's Query is the name its packets asked (at most
+// maxQuerySplits cuts per active interval; beyond, a delta keeps the first
+// name asked in it). Called before p is counted.
+func (t *Table) query(i int32, e *entry, p *decode.Packet) {
+	msg := p.Payload
+	switch {
+	case p.Proto == protoUDP:
+	case p.Proto == protoTCP && e.query == "" && len(msg) >= 2:
+		msg = msg[2:]
+		if n := int(binary.BigEndian.Uint16(p.Payload)); n < len(msg) {
+			msg = msg[:n]
+		}
+	default:
+		return
+	}
+	if len(msg) >= 3 && msg[2]&0x80 != 0 {
+		return // QR set: a response, not a query
+	}
+	name := names.QuestionName(msg)
+	if name == "" || name == e.query {
+		return
+	}
+	if e.query != "" && e.pending() {
+		if e.splits == maxQuerySplits {
+			return
+		}
+		e.splits++
+		t.export(i, p.Timestamp, false)
+	}
+	e.query = name
+	t.stats.Queries++
 }
 
 // initiatorFromSYN: a SYN's sender initiates; a SYN-ACK's receiver does.

@@ -86,6 +86,7 @@ func (t *Table) activeExport(i int32, now int64) {
 		}
 	}
 	t.unschedule(i)
+	e.splits = 0
 	t.export(i, now, false)
 }
 

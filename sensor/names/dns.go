@@ -203,3 +203,37 @@ func readName(msg []byte, off int, dst *dnsName) (next int, err error) {
 		}
 	}
 }
+
+// QuestionName returns the first question's name of a standard DNS
+// message (query or response; the caller knows which side sent it):
+// lower-case, without the trailing dot, "" when the message is not a
+// standard query/response, has no question, or its name does not decode
+// or is the root. Bytes outside printable ASCII become '?', so the name is
+// valid UTF-8 (binary tunnel encodings still give distinct names). The
+// returned string is the only allocation.
+func QuestionName(msg []byte) string {
+	if len(msg) < 12 {
+		return ""
+	}
+	const opcode = 0x7800
+	if binary.BigEndian.Uint16(msg[2:4])&opcode != 0 || binary.BigEndian.Uint16(msg[4:6]) == 0 {
+		return ""
+	}
+	var name dnsName
+	if _, err := readName(msg, 12, &name); err != nil || name.n == 0 {
+		return ""
+	}
+	b := name.b[:name.n]
+	for i, ch := range b {
+		if ch <= ' ' || ch > '~' {
+			b[i] = '?'
+		}
+	}
+	for len(b) > 0 && b[len(b)-1] == '.' { // a label ending in a '.' byte
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return string(b)
+}

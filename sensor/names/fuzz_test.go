@@ -2,6 +2,7 @@ package names
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/outflowhq/outflow/sensor/decode"
@@ -37,5 +38,34 @@ func FuzzSNI(f *testing.F) {
 			t.Fatalf("invalid name %q", name)
 		}
 		c.Learn(netip.IPv4Unspecified(), name)
+	})
+}
+
+// FuzzQuestionName feeds arbitrary DNS messages to QuestionName: no panic,
+// and a name, when there is one, is printable ASCII without a trailing dot,
+// at most maxName bytes, lower-case, and no longer than what the packet
+// path's own name reader decodes.
+func FuzzQuestionName(f *testing.F) {
+	f.Add(dnsQuery("MZXW6.00000001.Tunnel.Example"))
+	f.Add(dnsResponse(f, "www.example.com", cname("www.example.com", "cdn.example.net"), a("cdn.example.net", "1.2.3.4")))
+	f.Add(compressed(1, rr([]byte{0xc0, 27}, 1, []byte{3, 3, 3, 3})))
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12}) // a question pointing at itself
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		name := QuestionName(msg)
+		if name == "" {
+			return
+		}
+		if len(name) > maxName || strings.HasSuffix(name, ".") {
+			t.Fatalf("name %q", name)
+		}
+		for _, ch := range []byte(name) {
+			if ch <= ' ' || ch > '~' || 'A' <= ch && ch <= 'Z' {
+				t.Fatalf("name %q holds %q", name, ch)
+			}
+		}
+		var d dnsName
+		if _, err := readName(msg, 12, &d); err != nil || len(name) > d.n {
+			t.Fatalf("QuestionName %q, readName %q %v", name, d.b[:d.n], err)
+		}
 	})
 }

@@ -78,29 +78,63 @@ func (s *Sweeper) EventStats() EventStats {
 }
 
 // observe hands p to the name cache; a requested name goes to the flow's
-// responder side. Called with s.mu held.
+// responder side, and a DNS response's question becomes the flow's Query.
+// Called with s.mu held.
 func (s *Sweeper) observe(p *decode.Packet) {
 	if s.namer == nil {
 		return
+	}
+	if p.Proto == protoUDP && p.SrcPort == 53 {
+		s.observeQuery(p)
 	}
 	name := s.namer.Observe(p)
 	if name == "" {
 		return
 	}
 	k, sender := keyOf(p)
+	if st := s.flowFor(k); st != nil {
+		st.names[1-sender] = name
+		s.stats.Names++
+	}
+}
+
+const protoUDP = 17
+
+// observeQuery: the kernel copies DNS responses, not queries, but a
+// response repeats the question, so it tells which name the client (the
+// response's receiver) asked on this flow. The latest answered name is the
+// Query of the flow's deltas from then on: a socket asking many names
+// shows one of them per delta (the packet path cuts one delta per name;
+// the kernel's counters cannot be cut).
+func (s *Sweeper) observeQuery(p *decode.Packet) {
+	if len(p.Payload) < 3 || p.Payload[2]&0x80 == 0 {
+		return // not a response
+	}
+	q := names.QuestionName(p.Payload)
+	if q == "" {
+		return
+	}
+	k, _ := keyOf(p)
+	if st := s.flowFor(k); st != nil && st.query != q {
+		st.query = q
+		s.stats.Queries++
+	}
+}
+
+// flowFor returns k's state, creating it for a name event that beat the
+// pass that first reads the flow; nil (counted) when too many flows wait.
+func (s *Sweeper) flowFor(k bpf.Key) *state {
 	st := s.flows[k]
 	if st == nil {
-		// The event can beat the pass that first reads the flow. Such
-		// entries live one pass; their number is bounded by the map's.
+		// Such entries live one pass; their number is bounded by the map's.
 		if len(s.flows) >= 2*s.stats.Capacity {
 			s.stats.NamesLost++
-			return
+			return nil
 		}
 		st = &state{gen: s.gen}
 		s.flows[k] = st
 	}
-	st.names[1-sender] = name
-	s.stats.Names++
+	return st
 }
 
 // keyOf is the kernel's canonical key of p's flow and the index (0 lo,

@@ -95,3 +95,51 @@ func TestNamesFromEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueryFromResponse: the kernel copies DNS responses only; the
+// sweeper reads the question a response repeats and attaches it as the
+// Query of the flow it answers, whose initiator is the client.
+func TestQueryFromResponse(t *testing.T) {
+	o := load(t, 0)
+	r, err := o.NameEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	s := New(Config{}, o, names.New(1024), rec.emit)
+	done := make(chan error, 1)
+	go func() { done <- s.ReadNames(r) }()
+
+	inject(t, o,
+		framePayload(t, "10.0.0.7", 40010, "10.0.0.53", 53, "udp", make([]byte, 60)),
+		framePayload(t, "10.0.0.53", 53, "10.0.0.7", 40010, "udp", dnsAnswer(t, "MZXW6YTB.0001.Tunnel.Example", "192.0.2.1")),
+		framePayload(t, "10.0.0.7", 40011, "10.0.0.53", 53, "udp", make([]byte, 60)), // no answer yet
+		frame(t, "10.0.0.7", 40012, "203.0.113.60", 443, "S", 0),
+	)
+	for deadline := time.Now().Add(5 * time.Second); s.EventStats().Events < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("name events read: %+v, want 1", s.EventStats())
+		}
+	}
+	mustPass(t, s, Monotonic()+uint64(time.Minute)-1, false)
+	got := map[uint16]string{}
+	for _, r := range rec.take() {
+		if r.SrcAddr.String() != "10.0.0.7" {
+			t.Errorf("flow %s:%d -> %s:%d: the client is not Src", r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort)
+		}
+		got[r.SrcPort] = r.Query
+	}
+	want := map[uint16]string{40010: "mzxw6ytb.0001.tunnel.example", 40011: "", 40012: ""}
+	for port, q := range want {
+		if g, ok := got[port]; !ok || g != q {
+			t.Errorf("flow from port %d: query %q (exported %v), want %q", port, g, ok, q)
+		}
+	}
+	if st := s.Stats(); st.Queries != 1 || st.Names != 0 {
+		t.Errorf("queries attached %d, names %d; want 1, 0", st.Queries, st.Names)
+	}
+	r.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -57,7 +57,8 @@ type Stats struct {
 	Packets   uint64 // packets in emitted deltas
 	Bytes     uint64 // IP bytes in emitted deltas
 	Names     uint64 // names (TLS SNI, HTTP Host) attached to flows from name events
-	NamesLost uint64 // names dropped because too many flows were waiting for one
+	NamesLost uint64 // names (and queries) dropped because too many flows were waiting for one
+	Queries   uint64 // DNS query names attached to flows from response events
 	Errors    uint64 // failed reads or removals (logged by the caller)
 }
 
@@ -69,6 +70,7 @@ type state struct {
 	last       uint64    // LastNs at the latest read (eviction order)
 	flowStart  int64     // wall ns of FirstNs, fixed at the first read
 	names      [2]string // lo, hi: names the flow's own requests asked for
+	query      string    // DNS question of the latest response on the flow
 	gen        uint32    // pass that last saw the flow in the map
 	init       bpf.Side  // decided at the first export
 	fromSYN    bool
@@ -315,6 +317,7 @@ func (s *Sweeper) export(k *bpf.Key, v *bpf.Value, st *state, now uint64, offset
 		Final:            final,
 		SrcName:          name[src],
 		DstName:          name[dst],
+		Query:            st.query,
 	}
 	r.Direction = s.internal.Classify(r.SrcAddr, r.DstAddr)
 	*p = *v

@@ -327,8 +327,12 @@ type Flow struct {
 	Final             bool                   `protobuf:"varint,18,opt,name=final,proto3" json:"final,omitempty"`
 	SrcName           string                 `protobuf:"bytes,19,opt,name=src_name,json=srcName,proto3" json:"src_name,omitempty"`
 	DstName           string                 `protobuf:"bytes,20,opt,name=dst_name,json=dstName,proto3" json:"dst_name,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// DNS query name the initiator asked (first question), lower-case, no
+	// trailing dot; empty when none. Added in schema 1 as an optional field:
+	// older collectors skip it.
+	Query         string `protobuf:"bytes,21,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Flow) Reset() {
@@ -501,6 +505,13 @@ func (x *Flow) GetDstName() string {
 	return ""
 }
 
+func (x *Flow) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
 var File_pb_outflow_proto protoreflect.FileDescriptor
 
 const file_pb_outflow_proto_rawDesc = "" +
@@ -528,7 +539,7 @@ const file_pb_outflow_proto_rawDesc = "" +
 	"\x0etable_capacity\x18\x06 \x01(\x04R\rtableCapacity\x12\x1c\n" +
 	"\tevictions\x18\a \x01(\x04R\tevictions\x12\x15\n" +
 	"\x06non_ip\x18\b \x01(\x04R\x05nonIp\x12\x16\n" +
-	"\x06source\x18\t \x01(\tR\x06source\"\x8c\x05\n" +
+	"\x06source\x18\t \x01(\tR\x06source\"\xa2\x05\n" +
 	"\x04Flow\x12\x14\n" +
 	"\x05proto\x18\x01 \x01(\rR\x05proto\x12\x12\n" +
 	"\x04vlan\x18\x02 \x01(\rR\x04vlan\x12\x19\n" +
@@ -552,7 +563,8 @@ const file_pb_outflow_proto_rawDesc = "" +
 	"\x12initiator_from_syn\x18\x11 \x01(\bR\x10initiatorFromSyn\x12\x14\n" +
 	"\x05final\x18\x12 \x01(\bR\x05final\x12\x19\n" +
 	"\bsrc_name\x18\x13 \x01(\tR\asrcName\x12\x19\n" +
-	"\bdst_name\x18\x14 \x01(\tR\adstName*\x81\x01\n" +
+	"\bdst_name\x18\x14 \x01(\tR\adstName\x12\x14\n" +
+	"\x05query\x18\x15 \x01(\tR\x05query*\x81\x01\n" +
 	"\tDirection\x12\x15\n" +
 	"\x11DIRECTION_UNKNOWN\x10\x00\x12\x16\n" +
 	"\x12DIRECTION_OUTBOUND\x10\x01\x12\x15\n" +
