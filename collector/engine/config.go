@@ -113,6 +113,9 @@ type Config struct {
 	LowSlowHalfLife time.Duration `yaml:"low_slow_half_life"`
 	LowSlowMinBytes uint64        `yaml:"low_slow_min_bytes"`
 	LowSlowK        float64       `yaml:"low_slow_k"`
+	// LowSlowNewFor: only a remote first seen this recently (and after
+	// the host's learning period) can be a drip. Default 7 days.
+	LowSlowNewFor time.Duration `yaml:"low_slow_new_for"`
 
 	// DNSMinUnique and DNSMinBytes: a host that asks at least this many
 	// unique subdomains of one registered domain (or, for names under no
@@ -181,6 +184,7 @@ func DefaultConfig() Config {
 		LowSlowHalfLife:      24 * time.Hour,
 		LowSlowMinBytes:      50_000_000,
 		LowSlowK:             4,
+		LowSlowNewFor:        7 * 24 * time.Hour,
 		DNSMinUnique:         100,
 		DNSMinBytes:          10_000,
 		DNSMaxTracks:         1 << 18,
@@ -226,6 +230,7 @@ func (c *Config) Validate() error {
 	check(c.LowSlowHalfLife >= time.Minute, "low_slow_half_life", "must be at least 1m")
 	check(c.LowSlowMinBytes > 0, "low_slow_min_bytes", "must be positive")
 	check(c.LowSlowK > 0, "low_slow_k", "must be positive")
+	check(c.LowSlowNewFor > 0, "low_slow_new_for", "must be positive")
 	check(c.DNSMinUnique >= 2 && c.DNSMinUnique <= 65535, "dns_min_unique", "must be in 2..65535")
 	check(c.DNSMinBytes > 0, "dns_min_bytes", "must be positive")
 	check(c.DNSMaxTracks >= 64, "dns_max_tracks", "must be at least 64")

@@ -8,12 +8,14 @@ import (
 // The low_and_slow detector: a drip of small uploads to one remote, none
 // of them big enough for volume or new_destination, adding up over hours
 // to days. For every remote, the host's net bytes to it decay with a
-// half-life of LowSlowHalfLife (a sum that forgets slowly). For remotes
-// rare in the fleet the host's largest such sum of each day is kept (14
-// days). Evidence when a rare remote's sum reaches LowSlowMinBytes and
-// LowSlowK times the median of those daily maxima (what the host usually
-// accumulates with a rare server), once per host, remote and day, once the
-// host has been known for the learning period.
+// half-life of LowSlowHalfLife (a sum that forgets slowly). For the
+// host's established rare remotes (rare in the fleet, known since before
+// the end of its learning period or for LowSlowNewFor) its largest such
+// sum of each day is kept (14 days). Evidence when the sum of a young rare
+// remote (first seen after the learning period, within LowSlowNewFor)
+// reaches LowSlowMinBytes and LowSlowK times the median of those daily
+// maxima (what the host usually accumulates with a rare server), once per
+// host, remote and day.
 
 // slowDays is how many daily maxima a host keeps.
 const slowDays = 14
@@ -87,13 +89,21 @@ func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest) {
 	}
 	day := now / 86400
 	h.slow.push(day)
-	if d.slowDay == 0 {
-		// A remote that was evidence does not teach the host's normal
-		// (the drip would raise its own limit), like a clipped window.
-		h.slow.today = max(h.slow.today, d.slow)
+	// Only a young relationship can be evidence: a remote first seen after
+	// the host's learning period, within LowSlowNewFor. The host's normal
+	// comes from the others, so a drip does not raise its own limit while
+	// it builds up; a rare server the host has used since we met it (its
+	// offsite backup) is its normal, not a drip.
+	first := int64(d.first) * 1e9
+	learned := h.first + int64(e.cfg.LearningWindows)*int64(e.cfg.Window)
+	young := first >= learned && r.end-first < int64(e.cfg.LowSlowNewFor)
+	if !young {
+		if d.slowDay == 0 {
+			h.slow.today = max(h.slow.today, d.slow)
+		}
+		return
 	}
-	if float64(d.slow) < float64(e.cfg.LowSlowMinBytes) || d.slowDay == uint16(day) ||
-		r.end-h.first < int64(e.cfg.LearningWindows)*int64(e.cfg.Window) {
+	if float64(d.slow) < float64(e.cfg.LowSlowMinBytes) || d.slowDay == uint16(day) {
 		return
 	}
 	normal := h.slow.normal()
@@ -103,9 +113,6 @@ func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest) {
 	}
 	d.slowDay = uint16(day)
 	h.dests.m[r.remote] = d
-	if h.slow.today <= d.slow {
-		h.slow.today = 0 // the day's maximum is this evidence: it does not teach the normal
-	}
 	e.raise(h, w, evidence{
 		detector:   detLowSlow,
 		window:     w.start,
