@@ -177,7 +177,7 @@ func (c *Collector) deliver(as []alert.Alert) {
 	c.recent.add(as)
 	for i := range as {
 		a := &as[i]
-		c.log.Info("alert", "id", a.ID, "host", a.Host, "severity", a.Severity, "detectors", a.Detectors, "summary", a.Summary)
+		c.log.Info("alert", "id", a.ID, "status", a.Status, "update", a.Update, "host", a.Host, "severity", a.Severity, "detectors", a.Detectors, "summary", a.Summary)
 		c.publishAlert(a)
 		c.disp.Dispatch(a)
 	}
@@ -188,7 +188,8 @@ func (c *Collector) publishAlert(a *alert.Alert) {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		subject := "outflow.alerts." + string(a.Severity) + "." + strings.NewReplacer(".", "-", ":", "-").Replace(a.Host)
-		_, err = c.js.Publish(ctx, subject, data, jetstream.WithMsgID("alert-"+a.ID))
+		// An incident's alerts share its id; each update is its own message.
+		_, err = c.js.Publish(ctx, subject, data, jetstream.WithMsgID(fmt.Sprintf("alert-%s-%d", a.ID, a.Update)))
 		cancel()
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -87,9 +88,13 @@ func TestEndToEnd(t *testing.T) {
 	if err := stopCollector(col, srv); err != nil {
 		t.Fatal(err)
 	}
+	// After the alert, only its own resolution may come (the replay ends
+	// and the upload with it).
 	select {
 	case extra := <-got:
-		t.Fatalf("a second alert: %+v", extra)
+		if extra.ID != a.ID || extra.Status != alert.StatusResolved {
+			t.Fatalf("a second alert: %+v", extra)
+		}
 	default:
 	}
 
@@ -125,24 +130,27 @@ func TestEndToEnd(t *testing.T) {
 	if toRemote != inc.OutIPBytes {
 		t.Errorf("sensor counted %d bytes from %s to %s, the capture holds %d", toRemote, inc.Host, inc.Remote, inc.OutIPBytes)
 	}
-	// The alert is raised while the upload is under way (minutes after the
-	// evidence, not after the upload ends), so it reports exactly what the
-	// host had sent in that hour up to the alert's end, by the sensor's own
-	// records: the engine's result does not depend on how batches were cut.
-	if a.BytesOut != upToEnd || a.BytesOut < 100_000_000 || a.BytesOut > hostOut {
+	// The alert is raised while the upload is under way (within a minute
+	// of the evidence, not after the upload ends), so it reports exactly
+	// what the host had sent in that hour up to the alert's end, by the
+	// sensor's own records: the engine's result does not depend on how
+	// batches were cut. It is past the night's 50 MB volume floor.
+	if a.BytesOut != upToEnd || a.BytesOut < 50_000_000 || a.BytesOut > hostOut {
 		t.Errorf("alert bytes_out %d, want the host's %d bytes in records ending by %s (window total %d)", a.BytesOut, upToEnd, a.End, hostOut)
 	}
 	if a.Start.Before(inc.First) || a.Start.After(inc.Last) {
 		t.Errorf("alert start %s outside the upload [%s, %s]", a.Start, inc.First, inc.Last)
 	}
 
-	// The JSON-lines file holds the same alert.
+	// The JSON-lines file holds the same alert first (then, maybe, its
+	// resolution).
 	data, err := os.ReadFile(alertsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
 	var fromFile alert.Alert
-	if err := json.Unmarshal(data, &fromFile); err != nil {
+	if err := json.Unmarshal(first, &fromFile); err != nil {
 		t.Fatalf("alerts file: %v\n%s", err, data)
 	}
 	if fromFile.ID != a.ID || fromFile.BytesOut != a.BytesOut || fromFile.Summary != a.Summary {

@@ -32,7 +32,9 @@ alerts per 100 host-days.
 An alert matches an incident when it is for the incident's host and its
 [start, end] overlaps [incident start, incident end + grace]; the incident
 is detected when a matching alert names one of its expected detectors.
-Alerts that match no incident are false alerts. Exit status 0 however it
+Updates of an alert (same id) are matched like alerts; resolutions are
+not. An alert none of whose updates matches an incident is one false
+alert. Exit status 0 however it
 went, unless -strict.
 
 `
@@ -202,6 +204,9 @@ func evaluate(truth scenario.Truth, alerts []alert.Alert, grace time.Duration, n
 			rep.roles[h.String()] = append(rep.roles[h.String()], role)
 		}
 	}
+	// An incident's alerts share its id: its first alert and updates are
+	// matched one by one, its resolution is not evidence of anything.
+	alerts = slices.DeleteFunc(slices.Clone(alerts), func(a alert.Alert) bool { return a.Status == alert.StatusResolved })
 	matches := func(a alert.Alert, inc scenario.IncidentTruth) bool {
 		return a.Host == inc.Host.String() && !a.Start.After(inc.End.Add(grace)) && !a.End.Before(inc.Start)
 	}
@@ -238,8 +243,23 @@ func evaluate(truth scenario.Truth, alerts []alert.Alert, grace time.Duration, n
 		}
 		rep.incidents = append(rep.incidents, r)
 	}
+	// A false alert is an incident (id) none of whose alerts matched.
+	key := func(i int) string {
+		if alerts[i].ID == "" {
+			return fmt.Sprint("#", i) // no id: an alert of its own
+		}
+		return alerts[i].ID
+	}
+	explainedID := map[string]bool{}
+	for i := range alerts {
+		if explained[i] {
+			explainedID[key(i)] = true
+		}
+	}
+	counted := map[string]bool{}
 	for i, a := range alerts {
-		if !explained[i] {
+		if k := key(i); !explainedID[k] && !counted[k] {
+			counted[k] = true
 			rep.falseAlerts = append(rep.falseAlerts, a)
 		}
 	}

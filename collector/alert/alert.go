@@ -11,6 +11,12 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
+// Status of an alert's incident.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
 // Alert is what the collector tells people: one internal host, what it sent
 // where, which detectors fired and why. It is written as one JSON object
 // (JSON-lines file, webhook body) and rendered for chat.
@@ -32,6 +38,16 @@ type Alert struct {
 	Evidence    []Evidence `json:"evidence"`
 	// Sensors that reported the flows behind the evidence.
 	Sensors []string `json:"sensors,omitempty"`
+
+	// Status is "firing" until the behaviour stops, then one last
+	// "resolved". Update counts the alerts sent about the same incident
+	// (same ID) after the first: new detectors, remotes or a higher
+	// severity, a reminder, the resolution. Opened is the incident's first
+	// evidence (on updates), Resolved when it was resolved (event time).
+	Status   string    `json:"status"`
+	Update   int       `json:"update,omitempty"`
+	Opened   time.Time `json:"opened,omitzero"`
+	Resolved time.Time `json:"resolved,omitzero"`
 }
 
 // Evidence is one detector's reason, with its numbers.

@@ -52,6 +52,12 @@ func RemoteLabel(ip, name string) string {
 // with "and N more" when there are several remotes.
 func (a *Alert) Title() string {
 	var b strings.Builder
+	switch {
+	case a.Status == StatusResolved:
+		b.WriteString("RESOLVED ")
+	case a.Update > 0:
+		fmt.Fprintf(&b, "UPDATE %d ", a.Update)
+	}
 	fmt.Fprintf(&b, "[%s] %s sent %s", a.Severity, a.Host, HumanBytes(a.BytesOut))
 	if len(a.Remotes) > 0 {
 		b.WriteString(" to ")

@@ -62,7 +62,7 @@ func TestBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := testConfig()
 			tt.cfg(&cfg)
 			store := mapStore{}
 			e, set := newEngine(t, cfg, store)
@@ -85,7 +85,7 @@ func TestBounds(t *testing.T) {
 
 // The least recently active host goes first, and its state leaves the store.
 func TestEvictOldestHost(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := testConfig()
 	cfg.MaxHosts = 2
 	store := mapStore{}
 	e, _ := newEngine(t, cfg, store)

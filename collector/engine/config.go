@@ -29,10 +29,17 @@ type Config struct {
 	GroupWait time.Duration `yaml:"group_wait"`
 	// GroupMax caps that wait: an alert leaves at most this long (event
 	// time) after its first evidence, however long the transfer goes on.
-	// Default 5m: an upload running at a few MB/s reaches a volume limit
-	// of a few hundred MB within that, so new_destination and volume make
-	// one alert, and the analyst hears of it within minutes.
+	// Default 1m: the analyst hears of it within a minute; evidence that
+	// comes later (the volume limit a long upload crosses after its
+	// new_destination) updates the same alert (incident.go).
 	GroupMax time.Duration `yaml:"group_max"`
+	// RepeatInterval: an open incident whose new evidence adds nothing
+	// new is re-notified (a reminder) only this long after the last alert
+	// about it. Default 4h. ResolveAfter: an incident with neither
+	// evidence nor traffic to its remotes for this long is resolved.
+	// Default 30m.
+	RepeatInterval time.Duration `yaml:"repeat_interval"`
+	ResolveAfter   time.Duration `yaml:"resolve_after"`
 
 	// BaselineWindows is how many past windows (silent ones included) a
 	// host's baseline keeps. Default 672: four weeks of hours, so each
@@ -160,7 +167,9 @@ func DefaultConfig() Config {
 		AllowedLateness:      30 * time.Second,
 		SensorIdle:           5 * time.Minute,
 		GroupWait:            30 * time.Second,
-		GroupMax:             5 * time.Minute,
+		GroupMax:             time.Minute,
+		RepeatInterval:       4 * time.Hour,
+		ResolveAfter:         30 * time.Minute,
 		BaselineWindows:      672,
 		LearningWindows:      48,
 		Backstop:             1 << 30,
@@ -208,6 +217,8 @@ func (c *Config) Validate() error {
 	check(c.SensorIdle > 0, "sensor_idle", "must be positive")
 	check(c.GroupWait >= 0, "group_wait", "must not be negative")
 	check(c.GroupMax >= c.GroupWait, "group_max", "must be at least group_wait")
+	check(c.RepeatInterval > 0, "repeat_interval", "must be positive")
+	check(c.ResolveAfter > 0, "resolve_after", "must be positive")
 	check(c.BaselineWindows >= 1 && c.BaselineWindows <= 65535, "baseline_windows", "must be in 1..65535")
 	check(c.LearningWindows >= 1, "learning_windows", "must be at least 1")
 	check(c.LearningWindows <= c.BaselineWindows, "learning_windows", "must not exceed baseline_windows")

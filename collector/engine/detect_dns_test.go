@@ -41,7 +41,7 @@ func tunnel(host string, n int, start time.Time) []flow.Record {
 // 200th, 10:39:48; the 100 unique came earlier) and the alert, 30 s
 // later, reports the 202 queries asked by then.
 func TestDNSTunnel(t *testing.T) {
-	e, set := newEngine(t, DefaultConfig(), nil)
+	e, set := newEngine(t, testConfig(), nil)
 	recs := append(tunnel("10.0.0.7", 300, at(10, 0, 0)), query("10.0.0.8", "www.example.com", at(10, 5, 0)))
 	alerts := append(feed(t, e, recs, at(9, 59, 0), at(11, 30, 0)), e.Flush()...)
 	if len(alerts) != 1 {
@@ -112,7 +112,7 @@ func TestDNSTunnelQuiet(t *testing.T) {
 
 	for name, recs := range cases {
 		t.Run(name, func(t *testing.T) {
-			e, set := newEngine(t, DefaultConfig(), nil)
+			e, set := newEngine(t, testConfig(), nil)
 			alerts := append(feed(t, e, recs, at(9, 0, 0), at(12, 0, 0)), e.Flush()...)
 			if len(alerts) != 0 {
 				t.Fatalf("alerts:\n%s", toJSON(t, alerts))
@@ -128,7 +128,7 @@ func TestDNSTunnelQuiet(t *testing.T) {
 // to its server, under no registered domain; they are counted per server.
 // An outbound record carries its query too and still counts its bytes.
 func TestDNSTunnelDirect(t *testing.T) {
-	e, _ := newEngine(t, DefaultConfig(), nil)
+	e, _ := newEngine(t, testConfig(), nil)
 	var recs []flow.Record
 	for i := range 150 {
 		// Irregular intervals (0 to 2 s), so this is no beacon.

@@ -27,6 +27,7 @@ type Engine struct {
 	closed int64
 
 	pending      []*host  // hosts with a pending group
+	incidents    []*host  // hosts with an open incident (incident.go)
 	nextDeadline int64    // no pending group has an earlier deadline (ns)
 	dirty        []*host  // hosts to write at the next save
 	deleted      []string // store keys to delete at the next save: evicted hosts, stale held pieces
@@ -151,6 +152,7 @@ func (e *Engine) release(wm int64) {
 		e.closeThrough(c)
 	}
 	e.emitReady(wm)
+	e.resolveQuiet(wm)
 	if e.saveDue {
 		e.saveQuietly()
 	}
@@ -189,6 +191,7 @@ func (e *Engine) observe(r *held) {
 	h := e.hostFor(r.host, end)
 	h.first = min(h.first, end)
 	h.last = max(h.last, end)
+	h.touchIncident(r.remote, end)
 
 	ws := e.windowStart(end)
 	if ws < e.closed {
@@ -249,6 +252,7 @@ func (e *Engine) Flush() []alert.Alert {
 		e.closeThrough(c)
 	}
 	e.emitReady(end)
+	e.resolveQuiet(end)
 	e.saveQuietly()
 	return e.takeAlerts()
 }

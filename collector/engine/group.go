@@ -128,13 +128,12 @@ func (e *Engine) emitReady(limit int64) {
 	}
 }
 
-// emit builds h's pending group into an alert and appends it to the output.
+// emit builds h's pending group into an alert and hands it to the
+// incident (incident.go), which sends it, as an update, or not at all.
 func (e *Engine) emit(h *host) {
-	a := e.buildAlert(h, h.pending)
+	g := h.pending
+	a := e.buildAlert(h, g)
 	h.pending = nil
 	e.markDirty(h)
-	for _, d := range a.Detectors {
-		e.m.alertCounter(d, a.Severity).Inc()
-	}
-	e.out = append(e.out, a)
+	e.deliver(h, a, g, g.deadline)
 }

@@ -132,3 +132,14 @@ func (m mapStore) Keys() ([]string, error) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// testConfig is DefaultConfig for tests that look at which alerts an
+// incident opens with: its incidents never resolve and a group waits
+// GroupMax 5m (the extension tests count on it). Lifecycle tests
+// (incident_test.go) use DefaultConfig.
+func testConfig() Config {
+	c := DefaultConfig()
+	c.ResolveAfter = 100_000 * time.Hour
+	c.GroupMax = 5 * time.Minute
+	return c
+}

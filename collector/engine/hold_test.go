@@ -78,7 +78,7 @@ func TestHeldPieces(t *testing.T) {
 	spike := out("10.1.2.3", "203.0.113.9", 200_000_000, at(74, 13, 0), at(74, 13, 10), "files.example.net")
 	run := func(split bool) (string, mapStore) {
 		store := mapStore{}
-		e, _ := newEngine(t, DefaultConfig(), store)
+		e, _ := newEngine(t, testConfig(), store)
 		feed(t, e, background("10.1.2.3", 0, 74), t0, at(74, 0, 0))
 		// Everything ends after the watermark: all of it waits.
 		e.Ingest("gw1", at(74, 13, 15), append(slices.Clone(recs), spike))
@@ -96,7 +96,7 @@ func TestHeldPieces(t *testing.T) {
 					pieces[k] = v
 				}
 			}
-			e, _ = newEngine(t, DefaultConfig(), store)
+			e, _ = newEngine(t, testConfig(), store)
 		}
 		a := e.Ingest("gw1", at(74, 15, 0), nil)
 		a = append(a, e.Flush()...)
@@ -126,7 +126,7 @@ func TestHeldPieces(t *testing.T) {
 	// A later save with few held records drops the pieces; a missing piece
 	// makes New fail naming it.
 	store := mapStore{}
-	e, _ := newEngine(t, DefaultConfig(), store)
+	e, _ := newEngine(t, testConfig(), store)
 	e.Ingest("gw1", at(0, 0, 5), recs)
 	if err := e.Save(); err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func TestHeldPieces(t *testing.T) {
 		}
 	}
 	delete(broken, last)
-	if _, err := New(DefaultConfig(), broken, nil); err == nil || last == "" || !strings.Contains(err.Error(), last) {
+	if _, err := New(testConfig(), broken, nil); err == nil || last == "" || !strings.Contains(err.Error(), last) {
 		t.Fatalf("err = %v, want one naming the missing piece %q", err, last)
 	}
 	e.Ingest("gw1", at(80, 0, 0), nil)
@@ -198,7 +198,7 @@ func TestGroupExtends(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, _ := newEngine(t, DefaultConfig(), nil)
+			e, _ := newEngine(t, testConfig(), nil)
 			alerts := feed(t, e, append(slices.Clone(learned), tt.extra...), t0, at(75, 0, 0))
 			alerts = append(alerts, e.Flush()...)
 			var got []string
@@ -212,14 +212,16 @@ func TestGroupExtends(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("got %q\nwant %q\n%s", got, tt.want, toJSON(t, alerts))
 			}
-			// Alerts for one host in one window never share an id: the
-			// alert stream de-duplicates on it.
+			// Alerts never share an id and update number: the alert
+			// stream de-duplicates on the pair. (Updates of one
+			// incident share its id.)
 			ids := map[string]bool{}
 			for _, a := range alerts {
-				if ids[a.ID] {
-					t.Fatalf("two alerts share id %s", a.ID)
+				k := fmt.Sprint(a.ID, "/", a.Update)
+				if ids[k] {
+					t.Fatalf("two alerts share id and update %s", k)
 				}
-				ids[a.ID] = true
+				ids[k] = true
 			}
 		})
 	}
@@ -235,7 +237,7 @@ func TestRestoreMetaV1(t *testing.T) {
 	b.uint(1)
 	b.str("gw1")
 	b.int(at(2, 10, 30).UnixNano())
-	e, err := New(DefaultConfig(), mapStore{metaKey: b.b}, nil)
+	e, err := New(testConfig(), mapStore{metaKey: b.b}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func TestRestoreMetaV1(t *testing.T) {
 
 // Past its bound the queue processes its oldest records early, counted.
 func TestHeldOverflow(t *testing.T) {
-	e, set := newEngine(t, DefaultConfig(), nil)
+	e, set := newEngine(t, testConfig(), nil)
 	e.held.limit = 100
 	var recs []flow.Record
 	for i := range 250 {

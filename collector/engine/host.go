@@ -28,6 +28,7 @@ type host struct {
 	wins        []*window // open windows, oldest first (usually one)
 	dests       dests
 	pending     *group              // evidence waiting for GroupWait, nil when none
+	inc         *incident           // the open incident its alerts are about, nil when none
 	remotesHint uint16              // remotes in the last closed window, to size the next
 	beacons     map[addrKey]*beacon // connection timing per rare remote (detect_beacon.go)
 	slow        slowHistory         // daily maxima of decayed bytes to rare remotes (detect_slow.go)
@@ -80,6 +81,9 @@ func (e *Engine) evictHosts(n int) {
 	for _, h := range all[:min(n, len(all))] {
 		if h.pending != nil {
 			e.emit(h)
+		}
+		if h.inc != nil {
+			e.resolve(h, h.last) // its incident ends with it
 		}
 		for k := range h.dests.m {
 			e.fleet.remove(k)

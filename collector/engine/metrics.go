@@ -26,6 +26,8 @@ type engineMetrics struct {
 	watermark            *metrics.Gauge // unix seconds
 	storeErrors          *metrics.Counter
 	baselinesReset       *metrics.Counter // stored baselines of an older format, relearned
+	alertsDeduplicated   *metrics.Counter // updates of an open incident that added nothing new
+	alertsResolved       *metrics.Counter
 	limitLevel           [numBases]*metrics.Counter
 	evidence             [numDetectors + 1]*metrics.Counter
 	alerts               map[string]*metrics.Counter // "detector/severity"
@@ -51,6 +53,8 @@ func newEngineMetrics(s *metrics.Set) *engineMetrics {
 		watermark:            s.GetOrCreateGauge(p+"watermark_seconds", nil),
 		storeErrors:          s.GetOrCreateCounter(p + "store_errors_total"),
 		baselinesReset:       s.GetOrCreateCounter(p + "baselines_reset_total"),
+		alertsDeduplicated:   s.GetOrCreateCounter(p + "alerts_deduplicated_total"),
+		alertsResolved:       s.GetOrCreateCounter(p + "alerts_resolved_total"),
 		alerts:               map[string]*metrics.Counter{},
 		set:                  s,
 	}

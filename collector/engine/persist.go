@@ -255,6 +255,7 @@ func encodeHost(b *enc, h *host) {
 			b.bool(ev.serving)
 		}
 	}
+	encodeIncident(b, h.inc)
 	b.uint(uint64(h.served))
 	b.uint(uint64(h.slow.n))
 	b.uint(uint64(h.slow.day))
@@ -348,6 +349,7 @@ func (e *Engine) decodeHost(d *dec) *host {
 		h.pending = g
 	}
 	if v >= 2 {
+		h.inc = decodeIncident(d)
 		h.served = uint16(d.count(65535))
 		h.slow.n, h.slow.day, h.slow.today = uint8(d.count(slowDays)), uint32(d.count(math.MaxUint32)), d.f32()
 		if h.slow.n > 0 {
@@ -483,6 +485,9 @@ func (e *Engine) restore() error {
 			if h := e.decodeHost(d); d.err == nil {
 				e.hosts[h.key] = h
 				e.joinPeers(h.key)
+				if h.inc != nil {
+					e.incidents = append(e.incidents, h)
+				}
 				if h.pending != nil {
 					e.pending = append(e.pending, h)
 					e.nextDeadline = min(e.nextDeadline, h.pending.deadline)

@@ -26,7 +26,7 @@ func fleetScenario() []flow.Record {
 func TestRestartEquivalence(t *testing.T) {
 	recs := fleetScenario()
 	end := at(76, 0, 0)
-	whole, _ := newEngine(t, DefaultConfig(), nil)
+	whole, _ := newEngine(t, testConfig(), nil)
 	want := feed(t, whole, recs, t0, end)
 	want = append(want, whole.Flush()...)
 	if len(want) != 2 {
@@ -42,12 +42,12 @@ func TestRestartEquivalence(t *testing.T) {
 	} {
 		t.Run(split.Format("Jan 2 15:04"), func(t *testing.T) {
 			store := mapStore{}
-			first, _ := newEngine(t, DefaultConfig(), store)
+			first, _ := newEngine(t, testConfig(), store)
 			got := feed(t, first, recs, t0, split)
 			if err := first.Save(); err != nil {
 				t.Fatal(err)
 			}
-			second, _ := newEngine(t, DefaultConfig(), store)
+			second, _ := newEngine(t, testConfig(), store)
 			got = append(got, feed(t, second, recs, split, end)...)
 			got = append(got, second.Flush()...)
 			if g, w := toJSON(t, got), toJSON(t, want); g != w {
@@ -59,7 +59,7 @@ func TestRestartEquivalence(t *testing.T) {
 
 func TestStoreKeys(t *testing.T) {
 	store := mapStore{}
-	e, _ := newEngine(t, DefaultConfig(), store)
+	e, _ := newEngine(t, testConfig(), store)
 	e.Ingest("gw1", at(0, 1, 30), []flow.Record{ // the watermark reaches them: processed
 		out("10.1.2.3", "198.51.100.1", 10, at(0, 0, 0), at(0, 1, 0), ""),
 		out("fd00::1", "2001:db8::1", 10, at(0, 0, 0), at(0, 1, 0), ""),
@@ -80,12 +80,12 @@ func TestStoreKeys(t *testing.T) {
 
 func TestRestoreCorrupt(t *testing.T) {
 	store := mapStore{"host.10-1-2-3": []byte{1, 4, 10}, "other.key": []byte("not ours")}
-	_, err := New(DefaultConfig(), store, nil)
+	_, err := New(testConfig(), store, nil)
 	if err == nil || !strings.Contains(err.Error(), "host.10-1-2-3") {
 		t.Fatalf("err = %v, want one naming the key", err)
 	}
 	store = mapStore{"host.10-1-2-3": []byte{9}}
-	if _, err := New(DefaultConfig(), store, nil); err == nil || !strings.Contains(err.Error(), "unknown version 9") {
+	if _, err := New(testConfig(), store, nil); err == nil || !strings.Contains(err.Error(), "unknown version 9") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -121,7 +121,7 @@ type batching struct {
 func feedBatches(t *testing.T, recs []flow.Record, b batching, restartEvery int) []alert.Alert {
 	t.Helper()
 	store := mapStore{}
-	e, set := newEngine(t, DefaultConfig(), store)
+	e, set := newEngine(t, testConfig(), store)
 	var alerts []alert.Alert
 	for i, n := 0, 0; i < len(recs); n++ {
 		j := min(len(recs), i+max(1, b.size()))
@@ -138,7 +138,7 @@ func feedBatches(t *testing.T, recs []flow.Record, b batching, restartEvery int)
 				t.Fatal(err)
 			}
 			checkOnTime(t, set)
-			e, set = newEngine(t, DefaultConfig(), store)
+			e, set = newEngine(t, testConfig(), store)
 		}
 	}
 	alerts = append(alerts, e.Flush()...)
@@ -287,7 +287,7 @@ func TestSensorsIndependence(t *testing.T) {
 				}
 			}
 			slices.SortStableFunc(batches, func(a, b batch) int { return a.clock.Compare(b.clock) })
-			e, set := newEngine(t, DefaultConfig(), nil)
+			e, set := newEngine(t, testConfig(), nil)
 			var got []alert.Alert
 			for _, b := range batches {
 				got = append(got, e.Ingest(b.sensor, b.clock, b.recs)...)

@@ -48,7 +48,7 @@ func TestSeasonalBaseline(t *testing.T) {
 		out(host, "198.51.100.1", 130_000_000, at(thu+10, 5, 0), at(thu+10, 6, 0), "sync.example.com"),
 		out(host, "198.51.100.1", 130_000_000, at(thu+2, 5, 0), at(thu+2, 6, 0), "sync.example.com"),
 		out(host, "198.51.100.1", 600_000_000, at(thu+11, 5, 0), at(thu+11, 6, 0), "sync.example.com"))
-	e, set := newEngine(t, DefaultConfig(), nil)
+	e, set := newEngine(t, testConfig(), nil)
 	alerts := feed(t, e, recs, t0, at(thu+12, 0, 0))
 	alerts = append(alerts, e.Flush()...)
 	evs := volumeEvidence(alerts)
@@ -86,7 +86,7 @@ func TestPeerBaseline(t *testing.T) {
 	recs = append(recs,
 		out("10.1.2.99", "198.51.100.7", 300_000_000, at(first, 10, 0), at(first, 11, 0), "video.example.com"),
 		out("10.9.9.99", "198.51.100.7", 300_000_000, at(first, 10, 0), at(first, 11, 0), "video.example.com"))
-	e, set := newEngine(t, DefaultConfig(), nil)
+	e, set := newEngine(t, testConfig(), nil)
 	alerts := feed(t, e, recs, t0, at(first+1, 0, 0))
 	alerts = append(alerts, e.Flush()...)
 	if len(alerts) != 1 || alerts[0].Host != "10.1.2.99" {
