@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // maintenance windows name time zones; the binary must not depend on the host's zoneinfo
 
 	"github.com/outflowhq/outflow/config"
 )

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/outflowhq/outflow/collector/allow"
 	"net/netip"
 	"time"
 )
@@ -143,6 +144,11 @@ type Config struct {
 	DNSMaxTracks  int `yaml:"dns_max_tracks"`
 	DNSMaxDomains int `yaml:"dns_max_domains"`
 
+	// Allow holds allowlists (remotes by CIDR or domain suffix, for some
+	// or all hosts and detectors) and maintenance windows: evidence they
+	// cover is counted, not raised. See collector/allow.
+	Allow allow.Config `yaml:"allow"`
+
 	// PeerGroups are CIDRs whose hosts form one peer group: a host too
 	// young for its own baseline is compared with its group's grown-up
 	// hosts. A host in none is grouped with its /24 (IPv4) or /64 (IPv6).
@@ -249,6 +255,9 @@ func (c *Config) Validate() error {
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")
+	if _, err := allow.New(c.Allow, DetectorNames()); err != nil {
+		errs = append(errs, err)
+	}
 	for i, g := range c.PeerGroups {
 		_, err := netip.ParsePrefix(g)
 		check(err == nil, fmt.Sprintf("peer_groups[%d]", i), fmt.Sprintf("not a CIDR: %q", g))

@@ -124,7 +124,7 @@ func (e *Engine) checkDNS(r *held) bool {
 	h.last = max(h.last, r.end)
 	w := e.windowFor(h, ws)
 	d.fired[dnsFiredKey{r.host, r.end}] = t
-	e.raise(h, w, evidence{detector: detDNSTunnel, window: ws, at: r.end, remote: r.remote,
+	e.raise(h, w, evidence{detector: detDNSTunnel, window: ws, at: r.end, remote: r.remote, name: g.domain,
 		firstSeen: t.first, prevalence: n, limit: float64(e.cfg.DNSMinBytes),
 		baseline: float64(e.cfg.DNSMinUnique), peers: len(t.subs), inPeers: t.queries, up: t.bytes})
 	return r.dnsOnly

@@ -8,6 +8,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/outflowhq/outflow/collector/alert"
+	"github.com/outflowhq/outflow/collector/allow"
 	"github.com/outflowhq/outflow/flow"
 )
 
@@ -42,6 +43,7 @@ type Engine struct {
 	curRemote     addrKey        // the remote of the record being observed
 	curPrevalence int            // its prevalence, -1 until looked up
 	peerPrefixes  []netip.Prefix // Config.PeerGroups, parsed
+	allow         *allow.List    // Config.Allow; nil allows nothing
 
 	scratch    []float32
 	peerMed    []float64
@@ -71,6 +73,13 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		nextDeadline: math.MaxInt64,
 		peers:        make(map[addrKey]*peerGroup),
 		halfLife:     cfg.LowSlowHalfLife.Seconds(),
+	}
+	if len(cfg.Allow.Rules)+len(cfg.Allow.Maintenance) > 0 {
+		l, err := allow.New(cfg.Allow, DetectorNames())
+		if err != nil {
+			return nil, err
+		}
+		e.allow = l
 	}
 	for _, g := range cfg.PeerGroups {
 		p, err := netip.ParsePrefix(g)

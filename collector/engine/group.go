@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 )
 
 // detector identifies a detector in evidence and in the store.
@@ -24,6 +25,15 @@ const (
 var detectorNames = [...]string{detVolume: "volume", detNewDest: "new_destination",
 	detInboundPull: "inbound_pull", detLongLived: "long_lived", detP2P: "p2p", detBeacon: "beaconing",
 	detLowSlow: "low_and_slow", detDNSTunnel: "dns_tunnel"}
+
+// DetectorNames are the detectors' names, for configuration checks.
+func DetectorNames() []string {
+	var out []string
+	for d := detector(1); d <= numDetectors; d++ {
+		out = append(out, d.String())
+	}
+	return out
+}
 
 func (d detector) String() string {
 	if int(d) < len(detectorNames) && d > 0 {
@@ -50,6 +60,7 @@ type evidence struct {
 	inPeers    int     // p2p: of which connected in
 	up, down   uint64  // p2p: bytes to and from them; long_lived: up = bytes on old connections
 	serving    bool    // p2p: the host serves others (else it is only a client)
+	name       string  // the name allowlists match (dns_tunnel: its domain); not stored: raise uses it and drops it
 }
 
 // group is a host's evidence waiting so that detectors firing on the same
@@ -69,6 +80,10 @@ type group struct {
 
 // raise adds evidence to h's pending group, opening one if needed.
 func (e *Engine) raise(h *host, w *window, ev evidence) {
+	if e.suppressed(h, w, &ev) {
+		return
+	}
+	ev.name = ""
 	e.m.evidence[ev.detector].Inc()
 	g := h.pending
 	if g == nil {
@@ -136,4 +151,36 @@ func (e *Engine) emit(h *host) {
 	h.pending = nil
 	e.markDirty(h)
 	e.deliver(h, a, g, g.deadline)
+}
+
+// suppressed reports whether ev is allowlisted (its remote by CIDR, or the
+// name learned for it by domain suffix) or falls in a maintenance window,
+// and counts it. Only evidence is suppressed: the host's bytes still count
+// in its windows, baseline and the metrics.
+func (e *Engine) suppressed(h *host, w *window, ev *evidence) bool {
+	if e.allow == nil {
+		return false
+	}
+	name := ev.name
+	if name == "" && w != nil {
+		name = w.remotes[ev.remote].name
+	}
+	host, d := h.key.addr(), ev.detector.String()
+	if _, ok := e.allow.Allowed(host, ev.remote.addr(), stripPort(name), d); ok {
+		e.m.allowlisted[ev.detector].Inc()
+		return true
+	}
+	if _, ok := e.allow.Silenced(host, d, utc(ev.at)); ok {
+		e.m.silenced[ev.detector].Inc()
+		return true
+	}
+	return false
+}
+
+// stripPort drops ":port" from an HTTP Host name.
+func stripPort(name string) string {
+	if i := strings.LastIndexByte(name, ':'); i > 0 && !strings.Contains(name[:i], ":") {
+		return name[:i]
+	}
+	return name
 }

@@ -28,6 +28,8 @@ type engineMetrics struct {
 	baselinesReset       *metrics.Counter // stored baselines of an older format, relearned
 	alertsDeduplicated   *metrics.Counter // updates of an open incident that added nothing new
 	alertsResolved       *metrics.Counter
+	allowlisted          [numDetectors + 1]*metrics.Counter // evidence an allowlist rule covered
+	silenced             [numDetectors + 1]*metrics.Counter // evidence in a maintenance window
 	limitLevel           [numBases]*metrics.Counter
 	evidence             [numDetectors + 1]*metrics.Counter
 	alerts               map[string]*metrics.Counter // "detector/severity"
@@ -62,6 +64,8 @@ func newEngineMetrics(s *metrics.Set) *engineMetrics {
 		m.limitLevel[l] = s.GetOrCreateCounter(fmt.Sprintf(`%svolume_limits_total{basis=%q}`, p, name))
 	}
 	for d := detector(1); d <= numDetectors; d++ {
+		m.allowlisted[d] = s.GetOrCreateCounter(fmt.Sprintf(`%sevidence_allowlisted_total{detector=%q}`, p, d))
+		m.silenced[d] = s.GetOrCreateCounter(fmt.Sprintf(`%sevidence_silenced_total{detector=%q}`, p, d))
 		m.evidence[d] = s.GetOrCreateCounter(fmt.Sprintf(`%sevidence_total{detector=%q}`, p, d))
 		for _, sev := range []alert.Severity{alert.SeverityWarning, alert.SeverityCritical} {
 			m.alertCounter(d.String(), sev)
