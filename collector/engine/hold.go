@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"slices"
 	"sort"
 
 	"github.com/outflowhq/outflow/flow"
@@ -123,8 +122,13 @@ func (h *holdQueue) order(n int) {
 	if len(in) == 0 {
 		return
 	}
-	if !slices.IsSortedFunc(in, func(a, b held) int { return compareHeld(&a, &b) }) {
-		slices.SortStableFunc(in, func(a, b held) int { return compareHeld(&a, &b) })
+	// By pointer: a held record is ~140 bytes, and the comparison
+	// functions of slices copy both arguments.
+	for i := 1; i < len(in); i++ {
+		if compareHeld(&in[i-1], &in[i]) > 0 {
+			sort.Stable(heldOrder(in))
+			break
+		}
 	}
 	old := h.q[h.head:n]
 	if len(old) == 0 || compareHeld(&old[len(old)-1], &in[0]) <= 0 {
@@ -172,3 +176,11 @@ func (h *holdQueue) compact() {
 	h.q = h.q[:n]
 	h.head = 0
 }
+
+// heldOrder sorts held records by compareHeld without copying them to
+// compare.
+type heldOrder []held
+
+func (h heldOrder) Len() int           { return len(h) }
+func (h heldOrder) Less(i, j int) bool { return compareHeld(&h[i], &h[j]) < 0 }
+func (h heldOrder) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
