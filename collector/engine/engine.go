@@ -42,6 +42,7 @@ type Engine struct {
 
 	curRemote     addrKey        // the remote of the record being observed
 	curPrevalence int            // its prevalence, -1 until looked up
+	curName       string         // its name in the window (written back after the detectors)
 	peerPrefixes  []netip.Prefix // Config.PeerGroups, parsed
 	allow         *allow.List    // Config.Allow; nil allows nothing
 
@@ -228,7 +229,7 @@ func (e *Engine) observe(r *held) {
 	// Each detector gets the window's entry for the remote from here, and
 	// the remote's prevalence from e.prevalence, looked up once per record
 	// and only if a detector gets that far: one map access each.
-	e.curRemote, e.curPrevalence = r.remote, -1
+	e.curRemote, e.curPrevalence, e.curName = r.remote, -1, wr.name
 	e.checkVolume(h, w, r.remote, end)
 	if tracked {
 		e.checkNewDest(h, w, r.remote, &wr, d, end)

@@ -162,7 +162,11 @@ func (e *Engine) suppressed(h *host, w *window, ev *evidence) bool {
 		return false
 	}
 	name := ev.name
-	if name == "" && w != nil {
+	switch {
+	case name != "":
+	case ev.remote == e.curRemote:
+		name = e.curName
+	case w != nil:
 		name = w.remotes[ev.remote].name
 	}
 	host, d := h.key.addr(), ev.detector.String()

@@ -87,8 +87,10 @@ func (e *Engine) windowFor(h *host, start int64) *window {
 	return w
 }
 
-// add counts one record in w. It returns the remote's entry and whether
-// the remote is tracked (the per-window remote table is bounded).
+// add counts one record in w. It returns the remote's entry, updated, and
+// whether the remote is tracked (the per-window remote table is bounded);
+// the caller writes a tracked entry back into w.remotes once its detectors
+// have run (one map write per record).
 func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, bytes uint64, start, end int64) (winRemote, bool) {
 	w.bytes = addSat(w.bytes, bytes)
 	w.first = min(w.first, start)
@@ -113,7 +115,6 @@ func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, 
 	if name != "" {
 		r.name = name
 	}
-	w.remotes[rk] = r
 	return r, true
 }
 
