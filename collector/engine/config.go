@@ -124,6 +124,9 @@ type Config struct {
 	// LowSlowNewFor: only a remote first seen this recently (and after
 	// the host's learning period) can be a drip. Default 7 days.
 	LowSlowNewFor time.Duration `yaml:"low_slow_new_for"`
+	// LowSlowMinSpan: a drip has gone on at least this long since the
+	// remote was first seen. Default 4h.
+	LowSlowMinSpan time.Duration `yaml:"low_slow_min_span"`
 
 	// DNSMinUnique and DNSMinBytes: a host that asks at least this many
 	// unique subdomains of one registered domain (or, for names under no
@@ -200,6 +203,7 @@ func DefaultConfig() Config {
 		LowSlowMinBytes:      50_000_000,
 		LowSlowK:             4,
 		LowSlowNewFor:        7 * 24 * time.Hour,
+		LowSlowMinSpan:       4 * time.Hour,
 		DNSMinUnique:         100,
 		DNSMinBytes:          10_000,
 		DNSMaxTracks:         1 << 18,
@@ -248,6 +252,7 @@ func (c *Config) Validate() error {
 	check(c.LowSlowMinBytes > 0, "low_slow_min_bytes", "must be positive")
 	check(c.LowSlowK > 0, "low_slow_k", "must be positive")
 	check(c.LowSlowNewFor > 0, "low_slow_new_for", "must be positive")
+	check(c.LowSlowMinSpan >= 0 && c.LowSlowMinSpan < c.LowSlowNewFor, "low_slow_min_span", "must be at least 0 and less than low_slow_new_for")
 	check(c.DNSMinUnique >= 2 && c.DNSMinUnique <= 65535, "dns_min_unique", "must be in 2..65535")
 	check(c.DNSMinBytes > 0, "dns_min_bytes", "must be positive")
 	check(c.DNSMaxTracks >= 64, "dns_max_tracks", "must be at least 64")

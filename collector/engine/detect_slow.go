@@ -103,7 +103,9 @@ func (e *Engine) checkLowSlow(h *host, w *window, r *held, d dest) {
 		}
 		return
 	}
-	if float64(d.slow) < float64(e.cfg.LowSlowMinBytes) || d.slowDay == uint16(day) {
+	// A drip spans hours: a burst to a new server is new_destination's
+	// and volume's, not this detector's.
+	if float64(d.slow) < float64(e.cfg.LowSlowMinBytes) || d.slowDay == uint16(day) || r.end-first < int64(e.cfg.LowSlowMinSpan) {
 		return
 	}
 	normal := h.slow.normal()
