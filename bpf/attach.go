@@ -237,3 +237,22 @@ func TCFilters(ifname string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// TCXPrograms counts the programs attached with TCX to the interface's
+// ingress and egress (Outflow's and anyone else's), for tests and for
+// checking a host after a crash.
+func TCXPrograms(ifname string) (int, error) {
+	iface, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
+		res, err := link.QueryPrograms(link.QueryOptions{Target: iface.Index, Attach: a})
+		if err != nil {
+			return 0, fmt.Errorf("query TCX programs on %s: %w", ifname, err)
+		}
+		n += len(res.Programs)
+	}
+	return n, nil
+}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"github.com/outflowhq/outflow/internal/netnstest"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -132,16 +130,9 @@ func attached(t *testing.T, tn *netnstest.Net, mode Mode) int {
 			n = len(names)
 			return
 		}
-		iface, err := net.InterfaceByName("va")
-		if err != nil {
+		var err error
+		if n, err = TCXPrograms("va"); err != nil {
 			t.Fatal(err)
-		}
-		for _, a := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
-			res, err := link.QueryPrograms(link.QueryOptions{Target: iface.Index, Attach: a})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += len(res.Programs)
 		}
 	})
 	return n

@@ -18,8 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
+	"github.com/outflowhq/outflow/bpf"
 	"github.com/outflowhq/outflow/internal/netnstest"
 	"golang.org/x/sys/unix"
 )
@@ -199,16 +198,9 @@ func procCaps(t *testing.T, pid int) uint64 {
 func attachedPrograms(t *testing.T, tn *netnstest.Net) int {
 	n := 0
 	tn.In(t, 0, func() {
-		iface, err := net.InterfaceByName("va")
-		if err != nil {
+		var err error
+		if n, err = bpf.TCXPrograms("va"); err != nil {
 			t.Fatal(err)
-		}
-		for _, a := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
-			res, err := link.QueryPrograms(link.QueryOptions{Target: iface.Index, Attach: a})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += len(res.Programs)
 		}
 	})
 	return n
