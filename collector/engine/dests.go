@@ -26,7 +26,9 @@ func (d *dests) touch(k addrKey, t int64, bytes, net uint64, halfLife float64, l
 		d.m = make(map[addrKey]dest, 8)
 	}
 	if x, ok := d.m[k]; ok {
-		x.slow = decay(x.slow, x.last, sec, halfLife) + float32(net)
+		if x.slow != 0 || net != 0 { // most records to most remotes add nothing
+			x.slow = decay(x.slow, x.last, sec, halfLife) + float32(net)
+		}
 		x.last = max(x.last, sec)
 		x.first = min(x.first, sec)
 		x.bytes = addSat(x.bytes, bytes)

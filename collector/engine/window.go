@@ -66,6 +66,9 @@ func (e *Engine) windowStart(ns int64) int64 {
 // windowFor returns h's open window starting at start, opening it when
 // needed.
 func (e *Engine) windowFor(h *host, start int64) *window {
+	if n := len(h.wins); n > 0 && h.wins[n-1].start == start {
+		return h.wins[n-1] // the usual case: the host's current window
+	}
 	i, found := slices.BinarySearchFunc(h.wins, start, func(w *window, s int64) int {
 		switch {
 		case w.start < s:
