@@ -20,7 +20,7 @@ import (
 // which record crosses a limit, which evidence joins which group, what an
 // alert reports — is then a function of the records alone.
 
-// maxHeld bounds the records waiting for the watermark (≈ 90 B each). In
+// maxHeld bounds the records waiting for the watermark (≈ 140 B each). In
 // normal operation the queue holds AllowedLateness worth of records plus
 // one batch; a sensor that lags just short of SensorIdle can hold it back
 // longer. Past the bound the oldest are processed before the watermark
