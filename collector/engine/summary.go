@@ -53,8 +53,8 @@ func summarize(a *alert.Alert, vol *alert.Evidence, volEv evidence, nd *alert.Ev
 		if volEv.basis == basisBackstop {
 			fmt.Fprintf(&b, ", over the %s backstop for a host still being learned", humanBytes(vol.Threshold))
 		} else {
-			fmt.Fprintf(&b, ", %s its usual %s %s (threshold %s)", ratio(float64(vol.BytesOut-vol.BytesIn), vol.Baseline),
-				humanBytes(vol.Baseline), per(window), humanBytes(vol.Threshold))
+			fmt.Fprintf(&b, ", %s (threshold %s)", usual(float64(vol.BytesOut-vol.BytesIn), vol.Baseline, window),
+				humanBytes(vol.Threshold))
 		}
 	}
 	if nd != nil {
@@ -102,8 +102,18 @@ func volumeReason(w *window, ev evidence, window time.Duration) string {
 	if w.net < w.bytes-w.bytes/10 { // say so when the received bytes matter
 		sent += fmt.Sprintf(" (%s more than it received)", humanBytes(float64(w.net)))
 	}
-	return fmt.Sprintf("sent %s, %s its usual %s %s %s (threshold %s)", sent,
-		ratio(float64(w.net), ev.baseline), humanBytes(ev.baseline), per(window), basisClause(ev.basis, w.start), humanBytes(ev.limit))
+	return fmt.Sprintf("sent %s, %s %s (threshold %s)", sent,
+		usual(float64(w.net), ev.baseline, window), basisClause(ev.basis, w.start), humanBytes(ev.limit))
+}
+
+// usual compares v with the baseline: "32× its usual 36 MB per hour", or,
+// for a host that usually sends next to nothing then, "where it usually
+// sends next to nothing per hour" (a ratio to a few bytes says nothing).
+func usual(v, baseline float64, window time.Duration) string {
+	if baseline < 1000 {
+		return "where it usually sends next to nothing " + per(window)
+	}
+	return fmt.Sprintf("%s its usual %s %s", ratio(v, baseline), humanBytes(baseline), per(window))
 }
 
 func newDestReason(x *alert.Evidence) string {

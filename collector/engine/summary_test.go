@@ -57,3 +57,19 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestUsual(t *testing.T) {
+	for _, c := range []struct {
+		v, base float64
+		want    string
+	}{
+		{1.2e9, 36e6, "33× its usual 36 MB per hour"},
+		{60e6, 40e6, "1.5× its usual 40 MB per hour"},
+		{90e6, 0, "where it usually sends next to nothing per hour"},
+		{90e6, 999, "where it usually sends next to nothing per hour"},
+	} {
+		if got := usual(c.v, c.base, time.Hour); got != c.want {
+			t.Errorf("usual(%v, %v) = %q, want %q", c.v, c.base, got, c.want)
+		}
+	}
+}
