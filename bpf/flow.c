@@ -23,7 +23,8 @@
  *  - Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space converts.
  *  - last_ns is a plain store: with two CPUs on one flow it may step back
  *    by the time between them. Counters use atomic adds and are exact.
- *  - The flow map is a plain HASH of fixed size, not an LRU: an LRU would
+ *  - The flow maps (flows4, flows6: one per family, the IPv4 key short)
+ *    are plain HASHes of fixed size, not LRUs: an LRU would
  *    evict flows silently. A full map counts COUNTER_INSERT_FAILED instead;
  *    user space deletes finished flows (the sweeper).
  */
@@ -66,13 +67,6 @@ char __license[] SEC("license") = "Dual MIT/GPL";
 #define PROTO_UDPLITE 136
 #define MAX_VLAN_TAGS 2
 
-/* An IPv4 address as loaded (network order) placed in the first four
- * bytes of a 64-bit word of the key. */
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define ADDR4_WORD(a) ((__u64)(a) << 32)
-#else
-#define ADDR4_WORD(a) ((__u64)(a))
-#endif
 #define MAX_IPV6_EXT 4
 
 #define TCP_FLAG_FIN 0x01
@@ -102,12 +96,29 @@ volatile const __u32 event_burst = 1000; /* bucket depth in events */
  * (see struct scratch). */
 static volatile const __u32 zero_key = 0;
 
+/* The flows, one map per family: IPv4 keys are 16 bytes, IPv6 keys 40,
+ * and the hash (jhash over the whole key) and the compare cost by the
+ * byte. Both sized by Options.MaxFlows (flows.go). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct flow_key4);
+	__type(value, struct flow_value);
+} flows4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, struct flow_key);
 	__type(value, struct flow_value);
-} flows SEC(".maps");
+} flows6 SEC(".maps");
+
+_Static_assert(sizeof(struct flow_key4) == 16, "flow_key4 is 16 bytes");
+_Static_assert(FLOW_KEY4_AT + sizeof(struct flow_key4) == sizeof(struct flow_key),
+	       "flow_key4 is flow_key's tail");
+_Static_assert(__builtin_offsetof(struct flow_key, port_lo) ==
+		       FLOW_KEY4_AT + __builtin_offsetof(struct flow_key4, port_lo),
+	       "flow_key4 shares flow_key's ports, vlan, proto, family");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -335,7 +346,12 @@ static __always_inline void finish(struct pkt *p, __u64 s0, __u64 s1, __u64 d0, 
 				   __u16 sport, __u16 dport, __u16 vlan, __u8 proto, __u8 family,
 				   __u8 flags, __u8 name) {
 	__u64 *a = (__u64 *)p->key.addr_lo;
-	if (cmp <= 0) {
+	if (family == 4) {
+		/* s0, d0: the addresses as loaded; into the flow_key4 */
+		__u32 *a4 = (__u32 *)PTR_AT(p, FLOW_KEY4_AT);
+		a4[0] = cmp <= 0 ? (__u32)s0 : (__u32)d0;
+		a4[1] = cmp <= 0 ? (__u32)d0 : (__u32)s0;
+	} else if (cmp <= 0) {
 		a[0] = s0; a[1] = s1; a[2] = d0; a[3] = d1;
 	} else {
 		a[0] = d0; a[1] = d1; a[2] = s0; a[3] = s1;
@@ -360,8 +376,8 @@ static __always_inline int is_ipv6_ext(__u8 proto) {
 #define IPV4_ADDRS(h)                                                 \
 	do {                                                          \
 		__u32 s = *(__u32 *)((h) + 12), d = *(__u32 *)((h) + 16); \
-		s0 = ADDR4_WORD(s);                                   \
-		d0 = ADDR4_WORD(d);                                   \
+		s0 = s;                                               \
+		d0 = d;                                               \
 		s1 = d1 = 0;                                          \
 		cmp = bpf_ntohl(s) < bpf_ntohl(d) ? -1 : bpf_ntohl(s) != bpf_ntohl(d); \
 	} while (0)
@@ -589,16 +605,15 @@ static __always_inline int parse_ip4(struct __sk_buff *skb, struct pkt *p, void 
 
 	__u32 s = *(__u32 *)(l3 + 12), d = *(__u32 *)(l3 + 16);
 	int cmp = bpf_ntohl(s) < bpf_ntohl(d) ? -1 : bpf_ntohl(s) != bpf_ntohl(d);
-	__u64 *a = (__u64 *)p->key.addr_lo;
+	/* Into the flow_key4 at the key's tail (see flow.h). */
+	__u32 *a = (__u32 *)PTR_AT(p, FLOW_KEY4_AT);
 	if (cmp <= 0) {
-		a[0] = ADDR4_WORD(s);
-		a[2] = ADDR4_WORD(d);
+		a[0] = s;
+		a[1] = d;
 	} else {
-		a[0] = ADDR4_WORD(d);
-		a[2] = ADDR4_WORD(s);
+		a[0] = d;
+		a[1] = s;
 	}
-	a[1] = 0;
-	a[3] = 0;
 	p->cmp = cmp;
 
 	if (bpf_ntohs(*(__u16 *)(l3 + 6)) & 0x1fff) {
@@ -714,7 +729,13 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p) {
 struct scratch {
 	struct pkt p;
 	struct flow_value nv;
+#ifdef FLOWBENCH
+	__u32 bench_seq; /* varies the key, see account */
+#endif
 };
+
+_Static_assert(__builtin_offsetof(struct scratch, p) == 0 && __builtin_offsetof(struct pkt, key) == 0,
+	       "PTR_AT(p, FLOW_KEY4_AT) is the flow_key4");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -741,27 +762,34 @@ static __always_inline void count(struct counters *c, int r) {
 	}
 }
 
-static __always_inline int account(struct __sk_buff *skb) {
-	struct scratch *s = bpf_map_lookup_elem(&pkt_scratch, (const void *)&zero_key);
-	if (!s)
-		return TCX_NEXT;
+/* add counts p into an existing flow's value. */
+static __always_inline void add(struct flow_value *v, struct pkt *p, __u64 now) {
+	__u32 flags = p->flags;
+	if (p->lo) {
+		__sync_fetch_and_add(&v->packets_lo, 1);
+		__sync_fetch_and_add(&v->bytes_lo, p->bytes);
+		if (flags && (v->flags_lo & flags) != flags)
+			__sync_fetch_and_or(&v->flags_lo, flags);
+	} else {
+		__sync_fetch_and_add(&v->packets_hi, 1);
+		__sync_fetch_and_add(&v->bytes_hi, p->bytes);
+		if (flags && (v->flags_hi & flags) != flags)
+			__sync_fetch_and_or(&v->flags_hi, flags);
+	}
+	if (p->initiator != SIDE_UNKNOWN && v->initiator != p->initiator)
+		v->initiator = p->initiator;
+	if (v->last_ns < now)
+		v->last_ns = now;
+}
+
+/* account_flow looks the flow up in map (flows4 or flows6) by key (in the
+ * scratch entry), inserts it when new, else adds to it. Inlined once per
+ * map, so each helper call site sees one map: the verifier inlines the
+ * hash lookup only then. */
+static __always_inline int account_flow(void *map, const void *key, struct scratch *s,
+					struct counters *c, __u64 now) {
 	struct pkt *p = &s->p;
-	int r = parse(skb, p);
-
-	struct counters *c = bpf_map_lookup_elem(&counters, (const void *)&zero_key);
-	if (!c)
-		return TCX_NEXT;
-	c->n[COUNTER_PACKETS]++;
-	if (R_COUNTER(r))
-		count(c, r);
-	if (!(r & R_FLOW))
-		return TCX_NEXT;
-
-	__u64 now = bpf_ktime_get_ns();
-	if (p->name)
-		name_event(skb, c, now);
-
-	struct flow_value *v = bpf_map_lookup_elem(&flows, &p->key);
+	struct flow_value *v = bpf_map_lookup_elem(map, key);
 	if (!v) {
 		struct flow_value *nv = (struct flow_value *)PTR_AT(p, __builtin_offsetof(struct scratch, nv));
 		nv->first_ns = now;
@@ -786,7 +814,7 @@ static __always_inline int account(struct __sk_buff *skb) {
 			nv->flags_hi = READ_ONCE(p->flags);
 			nv->first_side = SIDE_HI;
 		}
-		long err = bpf_map_update_elem(&flows, &p->key, nv, BPF_NOEXIST);
+		long err = bpf_map_update_elem(map, key, nv, BPF_NOEXIST);
 		if (err == 0) {
 			COUNT(c, COUNTER_INSERTS);
 			return TCX_NEXT;
@@ -797,30 +825,46 @@ static __always_inline int account(struct __sk_buff *skb) {
 			return TCX_NEXT;
 		}
 		/* Another CPU inserted the flow first: add to its entry. */
-		v = bpf_map_lookup_elem(&flows, &p->key);
+		v = bpf_map_lookup_elem(map, key);
 		if (!v) {
 			COUNT(c, COUNTER_INSERT_FAILED);
 			return TCX_NEXT;
 		}
 	}
-
-	__u32 flags = p->flags;
-	if (p->lo) {
-		__sync_fetch_and_add(&v->packets_lo, 1);
-		__sync_fetch_and_add(&v->bytes_lo, p->bytes);
-		if (flags && (v->flags_lo & flags) != flags)
-			__sync_fetch_and_or(&v->flags_lo, flags);
-	} else {
-		__sync_fetch_and_add(&v->packets_hi, 1);
-		__sync_fetch_and_add(&v->bytes_hi, p->bytes);
-		if (flags && (v->flags_hi & flags) != flags)
-			__sync_fetch_and_or(&v->flags_hi, flags);
-	}
-	if (p->initiator != SIDE_UNKNOWN && v->initiator != p->initiator)
-		v->initiator = p->initiator;
-	if (v->last_ns < now)
-		v->last_ns = now;
+	add(v, p, now);
 	return TCX_NEXT;
+}
+
+static __always_inline int account(struct __sk_buff *skb) {
+	struct scratch *s = bpf_map_lookup_elem(&pkt_scratch, (const void *)&zero_key);
+	if (!s)
+		return TCX_NEXT;
+	struct pkt *p = &s->p;
+	int r = parse(skb, p);
+
+	struct counters *c = bpf_map_lookup_elem(&counters, (const void *)&zero_key);
+	if (!c)
+		return TCX_NEXT;
+	c->n[COUNTER_PACKETS]++;
+	if (R_COUNTER(r))
+		count(c, r);
+	if (!(r & R_FLOW))
+		return TCX_NEXT;
+
+	__u64 now = bpf_ktime_get_ns();
+	if (p->name)
+		name_event(skb, c, now);
+
+	if (READ_ONCE(p->key.family) == 4) {
+#ifdef FLOWBENCH
+		/* The benchmark build (flowbench_*_test.go) only: a new IPv4
+		 * flow every run, so one BPF_PROG_TEST_RUN repeat loop
+		 * inserts one per repetition. */
+		*(__u32 *)PTR_AT(p, FLOW_KEY4_AT) ^= s->bench_seq++;
+#endif
+		return account_flow(&flows4, PTR_AT(p, FLOW_KEY4_AT), s, c, now);
+	}
+	return account_flow(&flows6, &p->key, s, c, now);
 }
 
 SEC("tcx/ingress")

@@ -8,7 +8,7 @@
  * compared as big-endian bytes, is "lo"; the other is "hi". Both
  * directions of a conversation therefore land on the same key. */
 struct flow_key {
-	__u8 addr_lo[16]; /* IPv4: first 4 bytes, rest zero */
+	__u8 addr_lo[16]; /* IPv4 flows use struct flow_key4 (below) */
 	__u8 addr_hi[16];
 	__u16 port_lo;    /* host byte order; ICMP: Zeek pseudo-ports */
 	__u16 port_hi;
@@ -16,6 +16,23 @@ struct flow_key {
 	__u8 proto;       /* IANA protocol after IPv6 extension headers */
 	__u8 family;      /* 4 or 6 */
 };
+
+/* An IPv4 flow's key: the same fields as flow_key with 4-byte addresses,
+ * 16 bytes (the hash is over the whole key). Its layout is flow_key's last
+ * 16 bytes (addr_hi[8..15], ports, vlan, proto, family), so the program
+ * parses either family into one struct flow_key and hands the IPv4 map a
+ * pointer 24 bytes into it. */
+struct flow_key4 {
+	__u8 addr_lo[4];
+	__u8 addr_hi[4];
+	__u16 port_lo;
+	__u16 port_hi;
+	__u16 vlan;
+	__u8 proto;
+	__u8 family;      /* 4 */
+};
+
+#define FLOW_KEY4_AT 24 /* offset of a struct flow_key4 in a struct flow_key */
 
 enum flow_side {
 	SIDE_UNKNOWN = 0,

@@ -35,6 +35,17 @@ type flowFlowKey struct {
 	Family uint8
 }
 
+type flowFlowKey4 struct {
+	_      structs.HostLayout
+	AddrLo [4]uint8
+	AddrHi [4]uint8
+	PortLo uint16
+	PortHi uint16
+	Vlan   uint16
+	Proto  uint8
+	Family uint8
+}
+
 type flowFlowValue struct {
 	_         structs.HostLayout
 	PacketsLo uint64
@@ -87,7 +98,8 @@ const (
 	flowMapCounters     = "counters"
 	flowMapEventBuckets = "event_buckets"
 	flowMapEventScratch = "event_scratch"
-	flowMapFlows        = "flows"
+	flowMapFlows4       = "flows4"
+	flowMapFlows6       = "flows6"
 	flowMapNameEvents   = "name_events"
 	flowMapPktScratch   = "pkt_scratch"
 	flowProgFlowEgress  = "flow_egress"
@@ -149,7 +161,8 @@ type flowMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	EventBuckets *ebpf.MapSpec `ebpf:"event_buckets"`
 	EventScratch *ebpf.MapSpec `ebpf:"event_scratch"`
-	Flows        *ebpf.MapSpec `ebpf:"flows"`
+	Flows4       *ebpf.MapSpec `ebpf:"flows4"`
+	Flows6       *ebpf.MapSpec `ebpf:"flows6"`
 	NameEvents   *ebpf.MapSpec `ebpf:"name_events"`
 	PktScratch   *ebpf.MapSpec `ebpf:"pkt_scratch"`
 }
@@ -185,7 +198,8 @@ type flowMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	EventBuckets *ebpf.Map `ebpf:"event_buckets"`
 	EventScratch *ebpf.Map `ebpf:"event_scratch"`
-	Flows        *ebpf.Map `ebpf:"flows"`
+	Flows4       *ebpf.Map `ebpf:"flows4"`
+	Flows6       *ebpf.Map `ebpf:"flows6"`
 	NameEvents   *ebpf.Map `ebpf:"name_events"`
 	PktScratch   *ebpf.Map `ebpf:"pkt_scratch"`
 }
@@ -195,7 +209,8 @@ func (m *flowMaps) Close() error {
 		m.Counters,
 		m.EventBuckets,
 		m.EventScratch,
-		m.Flows,
+		m.Flows4,
+		m.Flows6,
 		m.NameEvents,
 		m.PktScratch,
 	)

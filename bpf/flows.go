@@ -11,7 +11,7 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 )
 
-// DefaultMaxFlows is the flow map's size as compiled into flow.c, the same
+// DefaultMaxFlows is the flow maps' size as compiled into flow.c, the same
 // bound as the packet path's flow table.
 const DefaultMaxFlows = 262144
 
@@ -23,7 +23,7 @@ type Objects struct {
 
 // Options size the maps and limit name events. Zero fields take defaults.
 type Options struct {
-	MaxFlows   uint32 // flow map entries, 0: DefaultMaxFlows
+	MaxFlows   uint32 // entries of each family's flow map, 0: DefaultMaxFlows
 	EventRate  uint32 // name events per second per CPU, 0: 1000
 	EventBurst uint32 // token bucket depth, 0: EventRate
 }
@@ -36,14 +36,26 @@ func Load() (*Objects, error) {
 	return LoadWith(Options{})
 }
 
-// LoadMaxFlows loads the programs with a flow map of maxFlows entries
+// LoadMaxFlows loads the programs with flow maps of maxFlows entries each
 // (0: DefaultMaxFlows).
 func LoadMaxFlows(maxFlows uint32) (*Objects, error) {
 	return LoadWith(Options{MaxFlows: maxFlows})
 }
 
 // LoadWith loads the programs and maps sized and limited by opts.
+//
+// The flows are in two maps, IPv4 (16-byte keys) and IPv6 (40-byte keys),
+// each of opts.MaxFlows entries: whatever the mix of families, MaxFlows
+// flows in total always fit, so the sweeper bounds the total by
+// MaxFlows() and neither map fills first. The price is memory: both maps
+// are preallocated.
 func LoadWith(opts Options) (*Objects, error) {
+	return loadSpecWith(loadFlow, opts)
+}
+
+// loadSpecWith loads the programs of a bpf2go build (loadFlow, or the
+// benchmark build in tests) into Objects.
+func loadSpecWith(loadSpec func() (*ebpf.CollectionSpec, error), opts Options) (*Objects, error) {
 	if opts.EventRate == 0 {
 		opts.EventRate = DefaultEventRate
 	}
@@ -53,12 +65,13 @@ func LoadWith(opts Options) (*Objects, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("remove memlock rlimit: %w", err)
 	}
-	spec, err := loadFlow()
+	spec, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}
 	if opts.MaxFlows > 0 {
-		spec.Maps[flowMapFlows].MaxEntries = opts.MaxFlows
+		spec.Maps[flowMapFlows4].MaxEntries = opts.MaxFlows
+		spec.Maps[flowMapFlows6].MaxEntries = opts.MaxFlows
 	}
 	for name, v := range map[string]uint32{flowVarEventRate: opts.EventRate, flowVarEventBurst: opts.EventBurst} {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -111,30 +124,36 @@ type Value struct {
 	FirstSender          Side // the side whose packet created the entry
 }
 
-func keyFromBPF(k *flowFlowKey) Key {
-	key := Key{LoPort: k.PortLo, HiPort: k.PortHi, Proto: k.Proto, VLAN: k.Vlan}
-	if k.Family == 4 {
-		key.LoAddr = netip.AddrFrom4([4]byte(k.AddrLo[:4]))
-		key.HiAddr = netip.AddrFrom4([4]byte(k.AddrHi[:4]))
-	} else {
-		key.LoAddr = netip.AddrFrom16(k.AddrLo)
-		key.HiAddr = netip.AddrFrom16(k.AddrHi)
+// The kernel's keys: flowFlowKey4 in the IPv4 map, flowFlowKey (family
+// 6) in the IPv6 map. A Key's family is its LoAddr's (Is4; an
+// IPv4-mapped IPv6 address is IPv6, as the program keys it).
+
+func keyFromBPF4(k *flowFlowKey4) Key {
+	return Key{
+		LoAddr: netip.AddrFrom4(k.AddrLo), HiAddr: netip.AddrFrom4(k.AddrHi),
+		LoPort: k.PortLo, HiPort: k.PortHi, Proto: k.Proto, VLAN: k.Vlan,
 	}
-	return key
 }
 
-func keyToBPF(k Key) flowFlowKey {
-	b := flowFlowKey{PortLo: k.LoPort, PortHi: k.HiPort, Proto: k.Proto, Vlan: k.VLAN}
-	if k.LoAddr.Is4() {
-		b.Family = 4
-		lo, hi := k.LoAddr.As4(), k.HiAddr.As4()
-		copy(b.AddrLo[:], lo[:])
-		copy(b.AddrHi[:], hi[:])
-	} else {
-		b.Family = 6
-		b.AddrLo, b.AddrHi = k.LoAddr.As16(), k.HiAddr.As16()
+func keyToBPF4(k Key) flowFlowKey4 {
+	return flowFlowKey4{
+		AddrLo: k.LoAddr.As4(), AddrHi: k.HiAddr.As4(),
+		PortLo: k.LoPort, PortHi: k.HiPort, Vlan: k.VLAN, Proto: k.Proto, Family: 4,
 	}
-	return b
+}
+
+func keyFromBPF6(k *flowFlowKey) Key {
+	return Key{
+		LoAddr: netip.AddrFrom16(k.AddrLo), HiAddr: netip.AddrFrom16(k.AddrHi),
+		LoPort: k.PortLo, HiPort: k.PortHi, Proto: k.Proto, VLAN: k.Vlan,
+	}
+}
+
+func keyToBPF6(k Key) flowFlowKey {
+	return flowFlowKey{
+		AddrLo: k.LoAddr.As16(), AddrHi: k.HiAddr.As16(),
+		PortLo: k.LoPort, PortHi: k.HiPort, Vlan: k.VLAN, Proto: k.Proto, Family: 6,
+	}
 }
 
 func valueFromBPF(v *flowFlowValue) Value {
@@ -147,28 +166,43 @@ func valueFromBPF(v *flowFlowValue) Value {
 	}
 }
 
-// Flows calls fn for every flow in the map. Entries may change while it
-// runs; a concurrent delete can make an iteration restart or skip keys,
-// which the cilium/ebpf iterator reports as an error.
+// Flows calls fn for every flow in the maps, IPv4 then IPv6. Entries may
+// change while it runs; a concurrent delete can make an iteration restart
+// or skip keys, which the cilium/ebpf iterator reports as an error.
 func (o *Objects) Flows(fn func(Key, Value)) error {
 	var (
-		k flowFlowKey
-		v flowFlowValue
+		k4 flowFlowKey4
+		k6 flowFlowKey
+		v  flowFlowValue
 	)
-	it := o.objs.Flows.Iterate()
-	for it.Next(&k, &v) {
-		fn(keyFromBPF(&k), valueFromBPF(&v))
+	it := o.objs.Flows4.Iterate()
+	for it.Next(&k4, &v) {
+		fn(keyFromBPF4(&k4), valueFromBPF(&v))
 	}
 	if err := it.Err(); err != nil {
-		return fmt.Errorf("iterate flows: %w", err)
+		return fmt.Errorf("iterate IPv4 flows: %w", err)
+	}
+	it = o.objs.Flows6.Iterate()
+	for it.Next(&k6, &v) {
+		fn(keyFromBPF6(&k6), valueFromBPF(&v))
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("iterate IPv6 flows: %w", err)
 	}
 	return nil
 }
 
 // Delete removes a flow from the map (the sweeper's job once exported).
 func (o *Objects) Delete(k Key) error {
-	b := keyToBPF(k)
-	if err := o.objs.Flows.Delete(&b); err != nil {
+	var err error
+	if k.LoAddr.Is4() {
+		b := keyToBPF4(k)
+		err = o.objs.Flows4.Delete(&b)
+	} else {
+		b := keyToBPF6(k)
+		err = o.objs.Flows6.Delete(&b)
+	}
+	if err != nil {
 		return fmt.Errorf("delete flow: %w", err)
 	}
 	return nil
