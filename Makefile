@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuestionName$$' -fuzztime $(FUZZTIME) ./sensor/names/
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./sensor/source/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./bpf/
+	$(GO) test -run '^$$' -fuzz '^FuzzDomain$$' -fuzztime $(FUZZTIME) ./collector/allow/
 
 # Regenerates the protobuf code and the eBPF objects (needs
 # apt-get install protobuf-compiler clang llvm libbpf-dev).
