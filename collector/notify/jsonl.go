@@ -27,10 +27,11 @@ type JSONLConfig struct {
 // The file is created 0640 and never truncated or rotated here; rotate it
 // with copytruncate, which O_APPEND tolerates.
 type JSONL struct {
-	name string
-	mu   sync.Mutex // one line at a time, never interleaved
-	w    io.Writer
-	file *os.File // nil for stdout
+	name   string
+	mu     sync.Mutex // one line at a time, never interleaved
+	w      io.Writer
+	file   *os.File // synced after each alert; nil for stdout and non-regular files
+	closer *os.File // nil for stdout
 }
 
 // NewJSONL opens (or creates) the log file.
@@ -47,7 +48,13 @@ func NewJSONL(c JSONLConfig) (*JSONL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify %s: %w", j.name, err)
 	}
-	j.w, j.file = f, f
+	j.w = f
+	// Only a regular file is synced: /dev/null, a FIFO or a terminal
+	// cannot be (fsync fails with EINVAL) and need not be.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		j.file = f
+	}
+	j.closer = f
 	return j, nil
 }
 
@@ -74,12 +81,12 @@ func (j *JSONL) Notify(_ context.Context, a *alert.Alert) error {
 
 // Close closes the file; stdout is left open.
 func (j *JSONL) Close() error {
-	if j.file == nil {
+	if j.closer == nil {
 		return nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.file.Close(); err != nil {
+	if err := j.closer.Close(); err != nil {
 		return fmt.Errorf("notify %s: close: %w", j.name, err)
 	}
 	return nil

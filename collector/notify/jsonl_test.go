@@ -95,3 +95,18 @@ func TestJSONLOpenError(t *testing.T) {
 		t.Errorf("err = %v, want one naming the notifier", err)
 	}
 }
+
+// An alert log on /dev/null (or any non-regular file) is written without
+// fsync, which such files refuse.
+func TestJSONLDevNull(t *testing.T) {
+	j, err := NewJSONL(JSONLConfig{Path: os.DevNull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Notify(context.Background(), &alert.Alert{ID: "x"}); err != nil {
+		t.Fatalf("notify to %s: %v", os.DevNull, err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
