@@ -180,16 +180,15 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 	}
 	// Same hour of the week in past weeks; else the same hour on past
 	// days of the same kind.
-	if est, ok := b.slot(start, week, func(int64) bool { return true }, &scratch); ok {
+	if est, ok := b.slot(start, week, false, &scratch); ok {
 		est.N, est.Level = n, LevelSeasonal
 		return est, scratch
 	}
-	weekend := isWeekend(start)
-	if est, ok := b.slot(start, day, func(s int64) bool { return isWeekend(s) == weekend }, &scratch); ok {
+	if est, ok := b.slot(start, day, true, &scratch); ok {
 		est.N, est.Level = n, LevelDay
 		return est, scratch
 	}
-	if est, ok := b.slot(start, day, func(int64) bool { return true }, &scratch); ok {
+	if est, ok := b.slot(start, day, false, &scratch); ok {
 		est.N, est.Level = n, LevelHour
 		return est, scratch
 	}
@@ -211,14 +210,20 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 }
 
 // slot estimates the window at start from the same window one, two, ...
-// periods earlier (those keep passes), each taken as the busiest of
+// periods earlier (with sameKind, only those on a day of start's kind:
+// weekday or weekend), each taken as the busiest of
 // itself and its two neighbours: a job that starts at 00:58 one night and
 // 01:03 the next is normal in both hours. ok needs MinValues periods.
-func (b *Baseline) slot(start, period int64, keep func(int64) bool, scratch *[]float32) (Estimate, bool) {
+func (b *Baseline) slot(start, period int64, sameKind bool, scratch *[]float32) (Estimate, bool) {
 	vals := (*scratch)[:0]
+	oldest := b.newest - int64(len(b.vals)-1)*b.step
+	weekend := isWeekend(start)
 	for k := int64(1); k*period <= int64(b.cap)*b.step; k++ {
 		s := start - k*period
-		if !keep(s) {
+		if s < oldest {
+			break // earlier periods are before the history
+		}
+		if sameKind && isWeekend(s) != weekend {
 			continue
 		}
 		v, ok := b.at(s)
