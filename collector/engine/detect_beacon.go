@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/outflowhq/outflow/collector/engine/baseline"
 )
 
 // The beaconing detector: malware calls home at a fixed interval with
@@ -101,17 +103,9 @@ func (b *beacon) regularity() (interval, jitter, size, sizeJitter float64) {
 	for j := 1; j < k; j++ {
 		iv = append(iv, starts[j]-starts[j-1])
 	}
-	interval, jitter = medMAD(iv)
-	size, sizeJitter = medMAD(sizes)
+	interval, jitter = baseline.MedianMAD(iv)
+	size, sizeJitter = baseline.MedianMAD(sizes)
 	return
-}
-
-func medMAD(s []float64) (float64, float64) {
-	m := medianF64(s)
-	for i, v := range s {
-		s[i] = math.Abs(v - m)
-	}
-	return m, medianF64(s)
 }
 
 func evictOldestBeacon(m map[addrKey]*beacon) {

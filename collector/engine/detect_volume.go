@@ -114,18 +114,9 @@ func (e *Engine) peerEstimate(h *host, start int64) (baseline.Estimate, bool) {
 	e.peerMed, e.peerSpread = meds, spreads
 	g.est, g.ok = baseline.Estimate{}, false
 	if len(meds) >= minPeers {
-		g.est, g.ok = baseline.Estimate{N: len(meds), Median: medianF64(meds), Spread: medianF64(spreads)}, true
+		g.est, g.ok = baseline.Estimate{N: len(meds), Median: baseline.Median(meds), Spread: baseline.Median(spreads)}, true
 	}
 	return g.est, g.ok
-}
-
-func medianF64(s []float64) float64 {
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // peerGroup is the key of k's peer group: the first configured group

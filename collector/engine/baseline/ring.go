@@ -199,7 +199,7 @@ func (b *Baseline) Estimate(start int64, scratch []float32) (Estimate, []float32
 	// night unusual).
 	if !b.valid {
 		scratch = append(scratch[:0], b.vals...)
-		_, b.mad = medianMAD(scratch)
+		_, b.mad = MedianMAD(scratch)
 		scratch = append(scratch[:0], b.vals...)
 		slices.Sort(scratch)
 		b.median = scratch[(len(scratch)-1)*9/10]
@@ -241,7 +241,7 @@ func (b *Baseline) slot(start, period int64, sameKind bool, scratch *[]float32) 
 	if len(vals) < MinValues {
 		return Estimate{}, false
 	}
-	med, mad := medianMAD(vals)
+	med, mad := MedianMAD(vals)
 	return Estimate{Values: len(vals), Median: float64(med), Spread: max(float64(mad)*madScale, fewFloor(len(vals)))}, true
 }
 
@@ -252,18 +252,18 @@ func isWeekend(s int64) bool {
 	return wd == 0 || wd == 6
 }
 
-// medianMAD sorts s in place and returns its median and median absolute
-// deviation.
-func medianMAD(s []float32) (float32, float32) {
-	med := median(s)
+// MedianMAD sorts s in place and returns its median and its median
+// absolute deviation (s is overwritten with the deviations).
+func MedianMAD[F ~float32 | ~float64](s []F) (F, F) {
+	med := Median(s)
 	for i, v := range s {
-		s[i] = float32(math.Abs(float64(v) - float64(med)))
+		s[i] = F(math.Abs(float64(v) - float64(med)))
 	}
-	return med, median(s)
+	return med, Median(s)
 }
 
-// median sorts s in place and returns its median.
-func median(s []float32) float32 {
+// Median sorts s in place and returns its median.
+func Median[F ~float32 | ~float64](s []F) F {
 	slices.Sort(s)
 	n := len(s)
 	if n%2 == 1 {
