@@ -28,6 +28,7 @@ Usage:
   outflow analyze   [flags] CAPTURE...    sensor + collector over capture files, in event time
   outflow demo      [flags]               a generated multi-day capture with a leak, end to end
   outflow generate  [flags] FILE          write a synthetic multi-day capture with labelled incidents
+  outflow eval      [flags]               measure detection on labelled generated traffic (make eval)
   outflow config                          print the default configuration
   outflow version
 

@@ -229,11 +229,17 @@ func lowSlowReason(x *alert.Evidence, total uint64, halfLife time.Duration) stri
 		shortDuration(halfLife), humanBytes(x.Threshold), usual, prevalenceClause(x.Prevalence, "it"))
 }
 
-// shortDuration writes 24h rather than 24h0m0s.
+// shortDuration writes 24h rather than 24h0m0s, 90m as 1h30m, and keeps
+// seconds that are there (1m30s).
 func shortDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func dnsReason(x *alert.Evidence, minBytes float64) string {
