@@ -6,15 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/outflowhq/outflow/collector/alert"
+	"github.com/outflowhq/outflow/collector/allow"
 	"github.com/outflowhq/outflow/collector/engine"
 	"github.com/outflowhq/outflow/collector/ingest"
 	"github.com/outflowhq/outflow/collector/notify"
@@ -33,6 +37,7 @@ type Collector struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	cons   *transport.Consumer
+	engMu  sync.Mutex // the engine is used from the consumer goroutine and the API
 	eng    *engine.Engine
 	disp   *notify.Dispatcher
 	in     *ingest.Ingest
@@ -93,6 +98,8 @@ func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.
 		return nil, err
 	}
 	c.in = ingest.New(func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert {
+		c.engMu.Lock()
+		defer c.engMu.Unlock()
 		return c.eng.Ingest(sensor, clock, b.Flows)
 	}, c.deliver, set)
 	ok = true
@@ -124,6 +131,27 @@ func (c *Collector) Health() error {
 		return fmt.Errorf("nats: %s", c.nc.Status())
 	}
 	return nil
+}
+
+// HostReport is the engine's report on one internal host (the web UI's
+// host page): windows from since on and its top maxRemotes remotes.
+func (c *Collector) HostReport(host netip.Addr, since time.Time, maxRemotes int) (engine.HostReport, bool) {
+	c.engMu.Lock()
+	defer c.engMu.Unlock()
+	r, ok := c.eng.Host(host, since, maxRemotes)
+	return r, ok
+}
+
+// HostName is the configured name of an internal host, "" when none.
+func (c *Collector) HostName(host string) string { return c.cfg.HostNames[host] }
+
+// SetRuntimeAllow replaces the allowlist rules and maintenance windows
+// added by triage actions (suppressions, allowlisted destinations); the
+// configured ones stay.
+func (c *Collector) SetRuntimeAllow(rt allow.Config) error {
+	c.engMu.Lock()
+	defer c.engMu.Unlock()
+	return c.eng.SetRuntimeAllow(rt)
 }
 
 // Alerts returns the recent alerts, newest first.
@@ -174,6 +202,13 @@ func (c *Collector) watchLag(ctx context.Context) {
 // deliver sends new alerts to the alert stream, the notifiers and the
 // recent list. It runs on the consumer goroutine; notifiers queue.
 func (c *Collector) deliver(as []alert.Alert) {
+	for i := range as {
+		a := &as[i]
+		a.HostName = c.cfg.HostNames[a.Host]
+		if c.cfg.ExternalURL != "" {
+			a.URL = strings.TrimSuffix(c.cfg.ExternalURL, "/") + "/ui/alerts/" + url.PathEscape(a.ID)
+		}
+	}
 	c.recent.add(as)
 	for i := range as {
 		a := &as[i]
@@ -203,7 +238,10 @@ func (c *Collector) publishAlert(a *alert.Alert) {
 // Finish ends the input (analyze): closes every window and group and
 // delivers what they hold.
 func (c *Collector) Finish() {
-	if as := c.eng.Flush(); len(as) > 0 {
+	c.engMu.Lock()
+	as := c.eng.Flush()
+	c.engMu.Unlock()
+	if len(as) > 0 {
 		c.deliver(as)
 	}
 }
@@ -212,7 +250,10 @@ func (c *Collector) Finish() {
 // Call it after Run has returned.
 func (c *Collector) Close(ctx context.Context) error {
 	var errs []error
-	if err := c.eng.Save(); err != nil {
+	c.engMu.Lock()
+	err := c.eng.Save()
+	c.engMu.Unlock()
+	if err != nil {
 		errs = append(errs, fmt.Errorf("save detection state: %w", err))
 	}
 	if err := c.disp.Close(ctx); err != nil {

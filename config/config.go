@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/outflowhq/outflow/collector/api"
 	"github.com/outflowhq/outflow/collector/engine"
 	"github.com/outflowhq/outflow/collector/notify"
 	"github.com/outflowhq/outflow/flow"
@@ -78,12 +81,18 @@ type Collector struct {
 		URL    string `yaml:"url"`
 		Listen string `yaml:"listen"`
 	} `yaml:"nats"`
-	Durable      string        `yaml:"durable"`
-	Filter       string        `yaml:"filter"`
-	Streams      Streams       `yaml:"streams"`
-	RecentAlerts int           `yaml:"recent_alerts"`
-	Detect       engine.Config `yaml:"detect"`
-	Notify       notify.Config `yaml:"notify"`
+	Durable      string  `yaml:"durable"`
+	Filter       string  `yaml:"filter"`
+	Streams      Streams `yaml:"streams"`
+	RecentAlerts int     `yaml:"recent_alerts"`
+	// ExternalURL is where people reach this collector's web UI (behind a
+	// proxy, say): alerts link to ExternalURL/ui/alerts/<id>. Empty: no links.
+	ExternalURL string `yaml:"external_url"`
+	// HostNames names internal hosts in alerts and pages: address → name.
+	HostNames map[string]string `yaml:"host_names"`
+	API       api.Config        `yaml:"api"`
+	Detect    engine.Config     `yaml:"detect"`
+	Notify    notify.Config     `yaml:"notify"`
 }
 
 // Streams bounds the JetStream streams.
@@ -202,6 +211,19 @@ func (f *File) Validate(name string) error {
 	}
 	if c.RecentAlerts < 1 {
 		bad("collector.recent_alerts", "must be > 0, got %d", c.RecentAlerts)
+	}
+	if c.ExternalURL != "" {
+		if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("collector.external_url", "want an absolute http or https URL, got %q", c.ExternalURL)
+		}
+	}
+	for addr := range c.HostNames {
+		if _, err := netip.ParseAddr(addr); err != nil {
+			bad("collector.host_names", "key %q is not an IP address", addr)
+		}
+	}
+	if err := c.API.Validate(); err != nil {
+		bad("collector", "%v", err)
 	}
 	if err := c.Detect.Validate(); err != nil {
 		bad("collector.detect", "%v", err)

@@ -25,14 +25,15 @@ type Alert struct {
 	// event time), so a replay of the same data yields the same ids; two
 	// alerts never share one.
 	ID          string     `json:"id"`
-	Host        string     `json:"host"`         // internal IP
-	Remotes     []string   `json:"remotes"`      // external IPs, most bytes first
-	RemoteNames []string   `json:"remote_names"` // names learned for those remotes (DNS, SNI, Host), same order, "" when unknown
-	Detectors   []string   `json:"detectors"`    // names of the detectors that fired, sorted
-	Start       time.Time  `json:"start"`        // event time of the first evidence
-	End         time.Time  `json:"end"`          // event time of the last evidence
-	BytesOut    uint64     `json:"bytes_out"`    // bytes the host sent in the evidence window
-	Score       float64    `json:"score"`        // 0..100, higher is more unusual
+	Host        string     `json:"host"`                // internal IP
+	HostName    string     `json:"host_name,omitempty"` // from collector.host_names, "" when not configured
+	Remotes     []string   `json:"remotes"`             // external IPs, most bytes first
+	RemoteNames []string   `json:"remote_names"`        // names learned for those remotes (DNS, SNI, Host), same order, "" when unknown
+	Detectors   []string   `json:"detectors"`           // names of the detectors that fired, sorted
+	Start       time.Time  `json:"start"`               // event time of the first evidence
+	End         time.Time  `json:"end"`                 // event time of the last evidence
+	BytesOut    uint64     `json:"bytes_out"`           // bytes the host sent in the evidence window
+	Score       float64    `json:"score"`               // 0..100, higher is more unusual
 	Severity    Severity   `json:"severity"`
 	Summary     string     `json:"summary"` // one sentence with the numbers and the baseline they broke
 	Evidence    []Evidence `json:"evidence"`
@@ -48,6 +49,10 @@ type Alert struct {
 	Update   int       `json:"update,omitempty"`
 	Opened   time.Time `json:"opened,omitzero"`
 	Resolved time.Time `json:"resolved,omitzero"`
+
+	// URL is the alert's page in the web UI (collector.external_url +
+	// "/ui/alerts/" + ID), empty when no external URL is configured.
+	URL string `json:"url,omitempty"`
 }
 
 // Evidence is one detector's reason, with its numbers.

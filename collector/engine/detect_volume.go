@@ -58,6 +58,11 @@ const maxPeers = 64
 
 // setLimits computes w's volume limit from h's baseline as it is now.
 func (e *Engine) setLimits(h *host, w *window) {
+	e.computeLimits(h, w)
+	e.m.limitLevel[w.basis].Inc()
+}
+
+func (e *Engine) computeLimits(h *host, w *window) {
 	start := w.start / 1e9
 	est, scratch := h.base.Estimate(start, e.scratch)
 	e.scratch = scratch
@@ -71,7 +76,6 @@ func (e *Engine) setLimits(h *host, w *window) {
 			est, b = pe, basisPeers
 		}
 	}
-	e.m.limitLevel[b].Inc()
 	w.basis = b
 	if b == basisBackstop {
 		w.limit, w.typical = float64(max(e.cfg.Backstop, e.cfg.VolumeMinBytes)), 0

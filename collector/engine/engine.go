@@ -45,6 +45,7 @@ type Engine struct {
 	curName       string         // its name in the window (written back after the detectors)
 	peerPrefixes  []netip.Prefix // Config.PeerGroups, parsed
 	allow         *allow.List    // Config.Allow; nil allows nothing
+	names         nameTable      // remotes' last names, for reports (view.go)
 
 	scratch    []float32
 	peerMed    []float64
@@ -74,6 +75,7 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		nextDeadline: math.MaxInt64,
 		peers:        make(map[addrKey]*peerGroup),
 		halfLife:     cfg.LowSlowHalfLife.Seconds(),
+		names:        nameTable{limit: maxNames},
 	}
 	if len(cfg.Allow.Rules)+len(cfg.Allow.Maintenance) > 0 {
 		l, err := allow.New(cfg.Allow, DetectorNames())

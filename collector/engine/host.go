@@ -33,6 +33,7 @@ type host struct {
 	beacons     map[addrKey]*beacon // connection timing per rare remote (detect_beacon.go)
 	slow        slowHistory         // daily maxima of decayed bytes to rare remotes (detect_slow.go)
 	served      uint16              // windows in which the host sent InboundMinBytes on inbound connections (a server)
+	peaks       []peak              // windows over their limit, with what was really sent (view.go)
 
 	dirty   bool // changed since the last write to the store
 	evicted bool

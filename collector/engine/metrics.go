@@ -28,6 +28,7 @@ type engineMetrics struct {
 	baselinesReset       *metrics.Counter // stored baselines of an older format, relearned
 	alertsDeduplicated   *metrics.Counter // updates of an open incident that added nothing new
 	alertsResolved       *metrics.Counter
+	namesEvicted         *metrics.Counter                   // remote names dropped from the report table (view.go)
 	allowlisted          [numDetectors + 1]*metrics.Counter // evidence an allowlist rule covered
 	silenced             [numDetectors + 1]*metrics.Counter // evidence in a maintenance window
 	limitLevel           [numBases]*metrics.Counter
@@ -57,6 +58,7 @@ func newEngineMetrics(s *metrics.Set) *engineMetrics {
 		baselinesReset:       s.GetOrCreateCounter(p + "baselines_reset_total"),
 		alertsDeduplicated:   s.GetOrCreateCounter(p + "alerts_deduplicated_total"),
 		alertsResolved:       s.GetOrCreateCounter(p + "alerts_resolved_total"),
+		namesEvicted:         s.GetOrCreateCounter(p + "remote_names_evicted_total"),
 		alerts:               map[string]*metrics.Counter{},
 		set:                  s,
 	}

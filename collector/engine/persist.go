@@ -22,7 +22,7 @@ import (
 // after it.
 
 const (
-	hostVersion   = 2 // 2: the baseline holds every window (silent ones as 0) and its newest start
+	hostVersion   = 3 // 2: the baseline holds every window (silent ones as 0) and its newest start; 3: peaks
 	metaVersion   = 4 // 2: held records; 3: their ports, protocol, direction, bytes in, connection start; 4: DNS query
 	metaKey       = "engine.meta"
 	heldKeyPrefix = "engine.held."
@@ -279,11 +279,16 @@ func encodeHost(b *enc, h *host) {
 			b.uint(uint64(x.sizes[i]))
 		}
 	}
+	b.uint(uint64(len(h.peaks)))
+	for _, p := range h.peaks {
+		b.uint(uint64(p.start))
+		b.f32(p.bytes)
+	}
 }
 
 func (e *Engine) decodeHost(d *dec) *host {
 	v := d.uint()
-	if v != hostVersion && v != 1 {
+	if v > hostVersion || v == 0 {
 		d.fail(fmt.Errorf("unknown version %d", v))
 		return nil
 	}
@@ -367,6 +372,11 @@ func (e *Engine) decodeHost(d *dec) *host {
 				}
 				h.beacons[k] = x
 			}
+		}
+	}
+	if v >= 3 {
+		for n := d.count(maxPeaks); n > 0 && d.err == nil; n-- {
+			h.peaks = append(h.peaks, peak{start: uint32(d.count(math.MaxUint32)), bytes: d.f32()})
 		}
 	}
 	return h

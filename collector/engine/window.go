@@ -150,6 +150,10 @@ func (e *Engine) closeWindow(h *host, w *window) {
 	v := math.Log1p(float64(w.net))
 	if float64(w.net) > w.limit {
 		v = math.Log1p(w.limit)
+		h.addPeak(w.start/1e9, w.net)
+	}
+	for rk, r := range w.remotes {
+		e.m.namesEvicted.Add(e.names.set(rk, r.name))
 	}
 	h.base.Observe(w.start/1e9, v)
 	h.remotesHint = uint16(min(len(w.remotes), 1024))
