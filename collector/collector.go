@@ -84,6 +84,9 @@ func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.
 	if err := transport.EnsureStreams(ctx, c.js, cfg.Streams.StreamConfig()); err != nil {
 		return nil, err
 	}
+	if err := c.restoreRecent(ctx); err != nil {
+		return nil, err
+	}
 	kv, err := transport.StateKV(ctx, c.js, 1)
 	if err != nil {
 		return nil, err
@@ -92,6 +95,10 @@ func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.
 		return nil, fmt.Errorf("restore detection state: %w", err)
 	}
 	if c.disp, err = notify.Build(cfg.Notify, set, log); err != nil {
+		return nil, err
+	}
+	if err := c.disp.Start(ctx, c.js); err != nil {
+		_ = c.disp.Close(context.Background())
 		return nil, err
 	}
 	if c.cons, err = transport.NewConsumer(ctx, c.js, cfg.Durable, cfg.Filter); err != nil {
@@ -104,6 +111,27 @@ func New(ctx context.Context, cfg config.Collector, set *metrics.Set, log *slog.
 	}, c.deliver, set)
 	ok = true
 	return c, nil
+}
+
+// restoreRecent fills the recent list from the alert stream's tail, so the
+// API and UI show the same alerts after a restart. An incident's updates
+// replace each other, so more messages than the list holds are read.
+func (c *Collector) restoreRecent(ctx context.Context) error {
+	msgs, err := transport.LastAlerts(ctx, c.js, 4*c.cfg.RecentAlerts)
+	if err != nil {
+		return err
+	}
+	as := make([]alert.Alert, 0, len(msgs))
+	for _, data := range msgs {
+		var a alert.Alert
+		if err := json.Unmarshal(data, &a); err != nil {
+			c.log.Warn("unreadable alert in the alert stream", "err", err)
+			continue
+		}
+		as = append(as, a)
+	}
+	c.recent.add(as)
+	return nil
 }
 
 // NATSURL is where sensors connect: the embedded server's client URL, or
@@ -213,19 +241,24 @@ func (c *Collector) deliver(as []alert.Alert) {
 	for i := range as {
 		a := &as[i]
 		c.log.Info("alert", "id", a.ID, "status", a.Status, "update", a.Update, "host", a.Host, "severity", a.Severity, "detectors", a.Detectors, "summary", a.Summary)
-		c.publishAlert(a)
-		c.disp.Dispatch(a)
+		c.publishAlert(a) // the notifiers deliver it from the stream
 	}
 }
 
 func (c *Collector) publishAlert(a *alert.Alert) {
 	data, err := json.Marshal(a)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		subject := "outflow.alerts." + string(a.Severity) + "." + strings.NewReplacer(".", "-", ":", "-").Replace(a.Host)
-		// An incident's alerts share its id; each update is its own message.
-		_, err = c.js.Publish(ctx, subject, data, jetstream.WithMsgID(fmt.Sprintf("alert-%s-%d", a.ID, a.Update)))
-		cancel()
+		for attempt := range 3 {
+			if attempt > 0 {
+				time.Sleep(time.Duration(attempt) * time.Second)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err = transport.PublishAlert(ctx, c.js, string(a.Severity), a.Host, a.ID, a.Update, data)
+			cancel()
+			if err == nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		c.alertPublishFailed.Inc()

@@ -70,21 +70,7 @@ func runCollector(t *testing.T, dir string, batches []*wire.Batch) []alert.Alert
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- col.Run(runCtx) }()
-	nc, err := col.Embedded().Connect("test-sensor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range batches {
-		data, err := wire.Encode(b, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := &nats.Msg{Subject: transport.FlowSubject(0, b.SensorID), Data: data, Header: nats.Header{wire.HeaderSchema: []string{"1"}}}
-		if _, err := col.JetStream().PublishMsg(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nc.Close()
+	publishBatches(t, col, batches)
 	waitDrained(t, col)
 	cancel()
 	if err := <-done; err != nil {
@@ -118,6 +104,21 @@ func TestRestartResumesState(t *testing.T) {
 				t.Fatalf("with a restart:\n%s\nwithout:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// publishBatches publishes batches to col's flow stream as a sensor does.
+func publishBatches(t *testing.T, col *Collector, batches []*wire.Batch) {
+	t.Helper()
+	for _, b := range batches {
+		data, err := wire.Encode(b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &nats.Msg{Subject: transport.FlowSubject(0, b.SensorID), Data: data, Header: nats.Header{wire.HeaderSchema: []string{"1"}}}
+		if _, err := col.JetStream().PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -97,14 +97,15 @@ type Collector struct {
 
 // Streams bounds the JetStream streams.
 type Streams struct {
-	FlowMaxAge   time.Duration `yaml:"flow_max_age"`
-	FlowMaxBytes int64         `yaml:"flow_max_bytes"`
-	AlertMaxAge  time.Duration `yaml:"alert_max_age"`
+	FlowMaxAge    time.Duration `yaml:"flow_max_age"`
+	FlowMaxBytes  int64         `yaml:"flow_max_bytes"`
+	AlertMaxAge   time.Duration `yaml:"alert_max_age"`
+	AlertMaxBytes int64         `yaml:"alert_max_bytes"`
 }
 
 // StreamConfig converts to the transport's form.
 func (s Streams) StreamConfig() transport.StreamConfig {
-	return transport.StreamConfig{FlowMaxAge: s.FlowMaxAge, FlowMaxBytes: s.FlowMaxBytes, AlertMaxAge: s.AlertMaxAge}
+	return transport.StreamConfig{FlowMaxAge: s.FlowMaxAge, FlowMaxBytes: s.FlowMaxBytes, AlertMaxAge: s.AlertMaxAge, AlertMaxBytes: s.AlertMaxBytes}
 }
 
 // Load returns the defaults overlaid with path (none when path is "").

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -61,6 +63,7 @@ func runEBPF(ctx context.Context, cfg *config.Sensor, o Options, pcfg PipelineCo
 		attached = nil
 	}
 	defer detach()
+	var modes []string // attach mode per interface, for the health's source
 	for _, ifname := range cfg.EBPF.Interfaces {
 		c, got, err := objs.AttachMode(ifname, mode)
 		if err != nil {
@@ -74,6 +77,9 @@ func runEBPF(ctx context.Context, cfg *config.Sensor, o Options, pcfg PipelineCo
 				"interface", ifname)
 		}
 		log.Info("eBPF programs attached", "interface", ifname, "mode", got)
+		if !slices.Contains(modes, string(got)) {
+			modes = append(modes, string(got))
+		}
 	}
 
 	events, err := objs.NameEvents()
@@ -89,7 +95,7 @@ func runEBPF(ctx context.Context, cfg *config.Sensor, o Options, pcfg PipelineCo
 	cache := names.New(pcfg.NamesCapacity)
 	var (
 		clock  time.Time
-		health = wire.Health{Source: "ebpf"}
+		health = wire.Health{Source: "ebpf/" + strings.Join(modes, "+")} // ebpf/tcx, ebpf/tc
 	)
 	sw := sweep.New(sweep.Config{Internal: pcfg.Internal, FlowTable: pcfg.FlowTable}, objs, cache,
 		func(r *flow.Record) { exp.Add(r, clock, health) })
@@ -173,6 +179,7 @@ type ebpfMetrics struct {
 }
 
 func newEBPFMetrics(set *metrics.Set) *ebpfMetrics {
+	set.GetOrCreateCounter("outflow_sensor_ebpf_tc_fallbacks_total") // counted at attach; exported at 0 without a fallback
 	return &ebpfMetrics{
 		insertFailed:  set.GetOrCreateCounter("outflow_sensor_ebpf_map_insert_failures_total"),
 		fragments:     set.GetOrCreateCounter("outflow_sensor_ebpf_fragments_total"),

@@ -26,7 +26,10 @@ type StreamConfig struct {
 	FlowMaxAge   time.Duration // default 24h
 	FlowMaxBytes int64         // default 2 GiB
 	AlertMaxAge  time.Duration // default 30 days
-	Replicas     int           // 1 for the embedded server
+	// AlertMaxBytes bounds the alert stream, every notifier's queue: a
+	// notifier this far behind loses the oldest (outflow_notify_dropped_total).
+	AlertMaxBytes int64 // default 1 GiB
+	Replicas      int   // 1 for the embedded server
 	// Duplicates is the de-duplication window for batch message ids.
 	Duplicates time.Duration // default 2m
 }
@@ -40,6 +43,9 @@ func (c *StreamConfig) defaults() {
 	}
 	if c.AlertMaxAge == 0 {
 		c.AlertMaxAge = 30 * 24 * time.Hour
+	}
+	if c.AlertMaxBytes == 0 {
+		c.AlertMaxBytes = 1 << 30
 	}
 	if c.Replicas == 0 {
 		c.Replicas = 1
@@ -62,7 +68,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: AlertStream, Subjects: []string{AlertSubjects},
 		Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
-		MaxAge: cfg.AlertMaxAge, Duplicates: cfg.Duplicates, Replicas: cfg.Replicas,
+		MaxAge: cfg.AlertMaxAge, MaxBytes: cfg.AlertMaxBytes, Duplicates: cfg.Duplicates, Replicas: cfg.Replicas,
 	}); err != nil {
 		return fmt.Errorf("stream %s: %w", AlertStream, err)
 	}

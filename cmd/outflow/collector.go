@@ -11,9 +11,14 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/outflowhq/outflow/collector"
 	"github.com/outflowhq/outflow/collector/api"
+	"github.com/outflowhq/outflow/collector/engine"
 	"github.com/outflowhq/outflow/collector/notify"
+	"github.com/outflowhq/outflow/collector/state"
+	"github.com/outflowhq/outflow/collector/triage"
+	"github.com/outflowhq/outflow/collector/web"
 	"github.com/outflowhq/outflow/config"
 	"github.com/outflowhq/outflow/httpserver"
+	"github.com/outflowhq/outflow/transport"
 )
 
 // collectorFlags are the collector's command-line overrides; demo reuses them.
@@ -27,7 +32,7 @@ func (cf *collectorFlags) register(fs *flag.FlagSet) {
 	cf.natsListen = fs.String("nats-listen", "", "address the embedded NATS server listens on for sensors")
 	cf.natsURL = fs.String("nats", "", "external NATS URL (default: run the embedded server)")
 	cf.alerts = fs.String("alerts", "", "append alerts as JSON lines to FILE ('-': stdout)")
-	cf.webhook = fs.String("webhook", "", "POST each alert as JSON to URL")
+	cf.webhook = fs.String("webhook", "", "POST each alert to URL as Alertmanager's webhook payload (version 4)")
 	cf.slack = fs.String("slack", "", "Slack incoming webhook URL")
 }
 
@@ -81,19 +86,44 @@ func runCollector(args []string) error {
 
 // startCollector starts the collector and its HTTP endpoint.
 func startCollector(ctx context.Context, cfg *config.Collector, log *slog.Logger) (*collector.Collector, *httpserver.Server, error) {
+	auth, err := api.NewAuth(cfg.API)
+	if err != nil {
+		return nil, nil, err
+	}
 	set := metrics.NewSet()
 	col, err := collector.New(ctx, *cfg, set, log)
 	if err != nil {
 		return nil, nil, err
 	}
+	tr, err := openTriage(ctx, col)
+	if err != nil {
+		_ = col.Close(context.Background())
+		return nil, nil, err
+	}
+	go tr.Run(ctx)
 	mux := http.NewServeMux()
-	api.Register(mux, col, col.Ingest())
+	api.Register(mux, api.Options{Alerts: col, Sensors: col.Ingest(), Hosts: col, Triage: tr, Auth: auth, Detectors: engine.DetectorNames()})
+	web.Register(mux)
 	srv, err := httpserver.Start(cfg.Listen, set, col.Health, mux, log)
 	if err != nil {
 		_ = col.Close(context.Background())
 		return nil, nil, err
 	}
 	return col, srv, nil
+}
+
+// openTriage loads the triage state and action log from the collector's
+// JetStream and applies the run-time rules.
+func openTriage(ctx context.Context, col *collector.Collector) (*triage.Triage, error) {
+	kv, err := transport.TriageKV(ctx, col.JetStream(), transport.TriageConfig{})
+	if err != nil {
+		return nil, err
+	}
+	lg, err := transport.EnsureTriageLog(ctx, col.JetStream(), transport.TriageConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return triage.Open(ctx, triage.Options{Store: state.NewKV(kv), Log: lg, Allow: col, Detectors: engine.DetectorNames()})
 }
 
 // stopCollector stops in reverse order of start: HTTP, then the collector

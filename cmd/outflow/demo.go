@@ -90,7 +90,7 @@ func runDemo(args []string) error {
 	cc.DataDir, cc.Listen, cc.NATS.URL, cc.NATS.Listen = filepath.Join(*dir, "data"), *listen, "", "127.0.0.1:0"
 	alertsPath := filepath.Join(*dir, "alerts.jsonl")
 	cc.Notify.JSONL = append(cc.Notify.JSONL, notify.JSONLConfig{Name: "demo-alerts", Path: alertsPath})
-	cc.Notify.Webhooks = append(cc.Notify.Webhooks, notify.WebhookConfig{Name: "demo-webhook", URL: hookURL})
+	cc.Notify.Webhooks = append(cc.Notify.Webhooks, notify.WebhookConfig{Name: "demo-webhook", URL: hookURL, Format: notify.FormatOutflow})
 	col, srv, err := startCollector(ctx, &cc, log)
 	if err != nil {
 		return err

@@ -57,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 	alertsPath := filepath.Join(dir, "alerts.jsonl")
 	cc.DataDir, cc.Listen, cc.NATS.Listen = filepath.Join(dir, "data"), "127.0.0.1:0", "127.0.0.1:0"
 	cc.Notify.JSONL = []notify.JSONLConfig{{Path: alertsPath}}
-	cc.Notify.Webhooks = []notify.WebhookConfig{{URL: hook.URL + "/alerts"}}
+	cc.Notify.Webhooks = []notify.WebhookConfig{{URL: hook.URL + "/alerts", Format: notify.FormatOutflow}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	col, srv, err := startCollector(ctx, &cc, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -57,7 +57,7 @@ func TestAPI(t *testing.T) {
 		{ID: "a", Host: "10.0.0.1", Severity: alert.SeverityWarning, Detectors: []string{"volume"}, Start: now},
 	}
 	mux := http.NewServeMux()
-	Register(mux, data, sensors{{ID: "gw1", Source: "afpacket", Batches: 7}})
+	Register(mux, Options{Alerts: data, Sensors: sensors{{ID: "gw1", Source: "afpacket", Batches: 7}}})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -167,6 +167,10 @@ type Config struct {
 	// MaxFleetRemotes bounds the fleet prevalence table; least recently
 	// added are evicted (counted). Default 1,048,576 (~60 MB).
 	MaxFleetRemotes int `yaml:"max_fleet_remotes"`
+	// MaxHostSeries bounds the hosts with per-host metric series (upload,
+	// last window against its band; hostmetrics.go): hosts with an open
+	// incident first, then the biggest uploaders. 0: none. Default 500.
+	MaxHostSeries int `yaml:"max_host_series"`
 }
 
 // DefaultConfig returns the documented defaults.
@@ -211,6 +215,7 @@ func DefaultConfig() Config {
 		MaxHosts:             100_000,
 		MaxRemotesPerHost:    4096,
 		MaxFleetRemotes:      1 << 20,
+		MaxHostSeries:        500,
 	}
 }
 
@@ -260,6 +265,7 @@ func (c *Config) Validate() error {
 	check(c.MaxHosts >= 1, "max_hosts", "must be at least 1")
 	check(c.MaxRemotesPerHost >= 1, "max_remotes_per_host", "must be at least 1")
 	check(c.MaxFleetRemotes >= 1, "max_fleet_remotes", "must be at least 1")
+	check(c.MaxHostSeries >= 0, "max_host_series", "must not be negative")
 	if _, err := allow.New(c.Allow, DetectorNames()); err != nil {
 		errs = append(errs, err)
 	}

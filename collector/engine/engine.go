@@ -46,6 +46,7 @@ type Engine struct {
 	peerPrefixes  []netip.Prefix // Config.PeerGroups, parsed
 	allow         *allow.List    // Config.Allow; nil allows nothing
 	names         nameTable      // remotes' last names, for reports (view.go)
+	hostSeries    *hostSeries    // per-host metrics (hostmetrics.go)
 
 	scratch    []float32
 	peerMed    []float64
@@ -76,6 +77,7 @@ func New(cfg Config, store Store, set *metrics.Set) (*Engine, error) {
 		peers:        make(map[addrKey]*peerGroup),
 		halfLife:     cfg.LowSlowHalfLife.Seconds(),
 		names:        nameTable{limit: maxNames},
+		hostSeries:   newHostSeries(set, cfg.MaxHostSeries),
 	}
 	if len(cfg.Allow.Rules)+len(cfg.Allow.Maintenance) > 0 {
 		l, err := allow.New(cfg.Allow, DetectorNames())

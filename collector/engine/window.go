@@ -129,6 +129,7 @@ func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, 
 // opens every earlier one has closed: a host has at most one open window,
 // and its limit is final from the start.
 func (e *Engine) closeThrough(c int64) {
+	e.updateHostSeries(c)
 	w := int64(e.cfg.Window)
 	for _, h := range e.hosts {
 		n := 0

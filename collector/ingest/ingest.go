@@ -50,6 +50,9 @@ type Ingest struct {
 // New builds an Ingest that calls process for each valid batch and onAlert
 // with what it returns. The batch is reused after process returns.
 func New(process func(sensor string, clock time.Time, b *wire.Batch) []alert.Alert, onAlert func([]alert.Alert), set *metrics.Set) *Ingest {
+	for _, reason := range []string{RejectSchema, RejectDecode, RejectSubject} { // exported from the start, at 0
+		set.GetOrCreateCounter(`outflow_collector_batches_rejected_total{reason="` + reason + `"}`)
+	}
 	return &Ingest{
 		ingest: process, onAlert: onAlert, set: set, sensors: map[string]*SensorHealth{},
 		batches:        set.NewCounter("outflow_collector_batches_total"),

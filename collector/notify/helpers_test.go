@@ -1,11 +1,15 @@
 package notify
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +58,7 @@ type receiver struct {
 	reqs     []request
 	statuses []int
 	headers  []http.Header // response headers, same order as statuses
+	bodies   []string      // response bodies, same order; default a short error or "ok"
 	hang     int           // hang (until the client gives up) on the first n requests
 }
 
@@ -70,12 +75,15 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	n := len(r.reqs)
 	r.reqs = append(r.reqs, request{at: time.Now(), header: req.Header.Clone(), body: body})
-	status, hdr, hang := http.StatusOK, http.Header(nil), n < r.hang
+	status, hdr, reply, hang := http.StatusOK, http.Header(nil), "", n < r.hang
 	if n < len(r.statuses) {
 		status = r.statuses[n]
 	}
 	if n < len(r.headers) {
 		hdr = r.headers[n]
+	}
+	if n < len(r.bodies) {
+		reply = r.bodies[n]
 	}
 	r.mu.Unlock()
 	if hang {
@@ -86,7 +94,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(status)
-	if status >= 300 {
+	if reply != "" {
+		io.WriteString(w, reply)
+	} else if status >= 300 {
 		io.WriteString(w, "  invalid_payload\n  (more detail)  ")
 	} else {
 		io.WriteString(w, "ok")
@@ -121,4 +131,75 @@ func testAlertMinimal() *alert.Alert {
 
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// testAlertRich is testAlert as the collector sends it with
+// collector.external_url and collector.host_names set, on its second update.
+func testAlertRich() *alert.Alert {
+	a := testAlert()
+	a.HostName = "finance-pc-7"
+	a.URL = "https://outflow.example.com/ui/alerts/a1b2c3"
+	a.Status = alert.StatusFiring
+	a.Update = 2
+	a.Opened = t0.Add(-time.Hour)
+	a.Evidence[0].Threshold = 122_400_000
+	return a
+}
+
+// testAlertHuge breaks every limit a target has: a long summary, 400
+// remotes with long and multi-byte names (which count more bytes than
+// characters), 101 evidence items, a long host name, and names that try to
+// format, link or mention.
+func testAlertHuge() *alert.Alert {
+	a := testAlertRich()
+	a.HostName = strings.Repeat("h", 500)
+	a.Summary = strings.Repeat("s", 3000) + strings.Repeat("é", 3000)
+	a.Remotes, a.RemoteNames = nil, nil
+	for i := range 400 {
+		a.Remotes = append(a.Remotes, fmt.Sprintf("2001:db8::%x", i))
+		a.RemoteNames = append(a.RemoteNames, fmt.Sprintf("%s-%d.例え.jp", strings.Repeat("名", 40), i))
+	}
+	a.RemoteNames[0] = "[click](https://evil.example) <!channel> @channel @here <users/all> " + strings.Repeat("n", 300)
+	for i := range 100 {
+		e := a.Evidence[0]
+		e.Reason = fmt.Sprintf("reason %d %s", i, strings.Repeat("r", 200))
+		a.Evidence = append(a.Evidence, e)
+	}
+	return a
+}
+
+// post sends a through n once and returns the one request the receiver saw.
+func post(t *testing.T, n Notifier, rcv *receiver, a *alert.Alert) request {
+	t.Helper()
+	if err := n.Notify(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rcv.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(reqs))
+	}
+	if ct := reqs[0].header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	return reqs[0]
+}
+
+// endsWithMoreLine says whether a list was cut between entries.
+func endsWithMoreLine(s string) bool {
+	lines := strings.Split(strings.TrimSuffix(s, "\n```"), "\n")
+	last := lines[len(lines)-1]
+	return strings.HasPrefix(last, "… and ") && strings.HasSuffix(last, " more")
+}
+
+// decodeStrict decodes a body into a struct mirroring the target's
+// documented schema and fails on any field the schema does not have.
+func decodeStrict[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %.300s: %v", b, err)
+	}
+	return v
 }

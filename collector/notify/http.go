@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/outflowhq/outflow/collector/alert"
 )
 
 // DefaultTimeout bounds one HTTP attempt when the config sets none.
@@ -109,17 +112,35 @@ func (t *httpTarget) post(ctx context.Context, body []byte) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil
 	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4*bodyExcerptLen))
+	wait := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// Discord also says it in the body, in fractions of a second.
+		wait = max(wait, bodyRetryAfter(raw))
+	}
 	return &StatusError{
 		Notifier:   t.name,
 		Status:     resp.StatusCode,
-		Body:       excerpt(resp.Body),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		Body:       excerpt(raw),
+		RetryAfter: wait,
 	}
 }
 
-// excerpt reads the start of an error body as one short printable line.
-func excerpt(r io.Reader) string {
-	buf, _ := io.ReadAll(io.LimitReader(r, 4*bodyExcerptLen))
+// bodyRetryAfter reads {"retry_after": seconds} from a 429 body, as Discord
+// sends it (https://discord.com/developers/docs/topics/rate-limits); 0 when
+// absent. A wait past an hour is not believed.
+func bodyRetryAfter(body []byte) time.Duration {
+	var v struct {
+		RetryAfter float64 `json:"retry_after"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.RetryAfter <= 0 || v.RetryAfter > 3600 {
+		return 0
+	}
+	return time.Duration(v.RetryAfter * float64(time.Second))
+}
+
+// excerpt renders the start of an error body as one short printable line.
+func excerpt(buf []byte) string {
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(buf), "")), " ")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -147,4 +168,39 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return at.Sub(now)
 	}
 	return 0
+}
+
+// jsonDriver is a Notifier that POSTs one JSON document per alert to an
+// httpTarget; each HTTP driver gives it its own rendering.
+type jsonDriver struct {
+	target *httpTarget
+	render func(*alert.Alert) ([]byte, error)
+}
+
+func newJSONDriver(name, rawURL string, headers map[string]string, timeout time.Duration, render func(*alert.Alert) ([]byte, error)) (jsonDriver, error) {
+	t, err := newHTTPTarget(name, rawURL, headers, timeout)
+	if err != nil {
+		return jsonDriver{}, err
+	}
+	return jsonDriver{target: t, render: render}, nil
+}
+
+func (d *jsonDriver) Name() string { return d.target.name }
+
+func (d *jsonDriver) Notify(ctx context.Context, a *alert.Alert) error {
+	body, err := d.render(a)
+	if err != nil {
+		return fmt.Errorf("notify %s: encode alert %s: %w", d.target.name, a.ID, err)
+	}
+	return d.target.post(ctx, body)
+}
+
+func (d *jsonDriver) Close() error {
+	d.target.client.CloseIdleConnections()
+	return nil
+}
+
+// renderJSON adapts a function building a document to jsonDriver.render.
+func renderJSON[T any](build func(*alert.Alert) T) func(*alert.Alert) ([]byte, error) {
+	return func(a *alert.Alert) ([]byte, error) { return encodeJSON(build(a)) }
 }

@@ -13,9 +13,9 @@ import (
 
 // JSONLConfig configures a JSON-lines alert log.
 type JSONLConfig struct {
-	Name      string `yaml:"name"`       // default "jsonl" (then "jsonl-1", ...)
-	Path      string `yaml:"path"`       // file to append to, "-" for stdout
-	QueueSize int    `yaml:"queue_size"` // default 256
+	Name  string `yaml:"name"` // default "jsonl" (then "jsonl-1", ...)
+	Path  string `yaml:"path"` // file to append to, "-" for stdout
+	Route `yaml:",inline"`
 }
 
 // JSONL appends each alert as one JSON object on its own line.

@@ -1,9 +1,6 @@
 package notify
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/outflowhq/outflow/collector/alert"
 )
 
@@ -18,6 +15,8 @@ const (
 	slackMaxField      = 2000 // each field's text
 	slackMaxContextEls = 10   // elements in one context block
 	slackMaxFallback   = 3000 // top-level text; Slack truncates at 40,000, keep notifications short
+	slackMaxButtonText = 75   // button text, https://docs.slack.dev/reference/block-kit/block-elements/button-element
+	slackMaxButtonURL  = 3000 // button url, same page
 )
 
 type slackMessage struct {
@@ -26,10 +25,11 @@ type slackMessage struct {
 }
 
 type slackBlock struct {
-	Type     string      `json:"type"`
-	Text     *slackText  `json:"text,omitempty"`
-	Fields   []slackText `json:"fields,omitempty"`
-	Elements []slackText `json:"elements,omitempty"`
+	Type      string       `json:"type"`
+	Text      *slackText   `json:"text,omitempty"`
+	Fields    []slackText  `json:"fields,omitempty"`
+	Elements  []slackText  `json:"elements,omitempty"`
+	Accessory *slackButton `json:"accessory,omitempty"`
 }
 
 // slackText is always plain_text with emoji off: alert content is data, and
@@ -40,51 +40,61 @@ type slackText struct {
 	Emoji bool   `json:"emoji"`
 }
 
+// slackButton links to the alert's page in the web UI.
+type slackButton struct {
+	Type string    `json:"type"` // "button"
+	Text slackText `json:"text"`
+	URL  string    `json:"url"`
+}
+
 func plain(s string, max int) slackText {
 	return slackText{Type: "plain_text", Text: truncate(s, max)}
 }
 
 func slackMessageFor(a *alert.Alert) slackMessage {
-	title := a.Title()
-	blocks := []slackBlock{{Type: "header", Text: ptr(plain(title, slackMaxHeader))}}
-	if a.Summary != "" {
-		blocks = append(blocks, slackBlock{Type: "section", Text: ptr(plain(a.Summary, slackMaxText))})
+	m := messageFor(a)
+	blocks := []slackBlock{{Type: "header", Text: ptr(plain(m.title, slackMaxHeader))}}
+	if m.summary != "" {
+		blocks = append(blocks, slackBlock{Type: "section", Text: ptr(plain(m.summary, slackMaxText))})
 	}
-	blocks = append(blocks, slackBlock{Type: "section", Fields: slackFields(a)})
-	if len(a.Evidence) > 0 {
-		reasons := make([]string, len(a.Evidence))
-		for i := range a.Evidence {
-			reasons[i] = a.Evidence[i].Text()
-		}
-		blocks = append(blocks, slackBlock{Type: "section", Text: ptr(plain(truncateLines(reasons, slackMaxText), slackMaxText))})
+	blocks = append(blocks, slackBlock{Type: "section", Fields: slackFields(m)})
+	if len(m.evidence) > 0 {
+		blocks = append(blocks, slackBlock{Type: "section", Text: ptr(plain(truncateLines(m.evidence, slackMaxText), slackMaxText))})
 	}
-	ctx := []slackText{plain("Outflow alert "+a.ID, slackMaxText)}
+	// A URL too long for a button (config-made, so never in practice) is
+	// left out rather than have Slack reject the message.
+	if m.url != "" && len(m.url) <= slackMaxButtonURL {
+		blocks = append(blocks, slackBlock{
+			Type:      "section",
+			Text:      ptr(plain("Evidence, host history and actions in the web UI", slackMaxText)),
+			Accessory: &slackButton{Type: "button", Text: plain("Open in Outflow", slackMaxButtonText), URL: m.url},
+		})
+	}
+	ctx := []slackText{plain(m.footer, slackMaxText)}
 	blocks = append(blocks, slackBlock{Type: "context", Elements: ctx[:min(len(ctx), slackMaxContextEls)]})
 	return slackMessage{
 		// The fallback is mrkdwn: escape what the remote may have named.
-		Text:   slackEscape(truncate(title, slackMaxFallback)),
+		Text:   slackEscape(truncate(m.title, slackMaxFallback)),
 		Blocks: blocks[:min(len(blocks), slackMaxBlocks)],
 	}
 }
 
-func slackFields(a *alert.Alert) []slackText {
+// slackFields are the facts with the remotes after the detectors.
+func slackFields(m message) []slackText {
 	field := func(label, value string) slackText {
 		return plain(label+"\n"+value, slackMaxField)
 	}
 	remotes := "none"
-	if len(a.Remotes) > 0 {
+	if len(m.remotes) > 0 {
 		// Cut the list between entries, never inside an address.
-		remotes = truncateLines(a.RemoteLabels(), slackMaxField-len("Remotes\n"))
+		remotes = truncateLines(m.remotes, slackMaxField-len("Remotes\n"))
 	}
-	fields := []slackText{
-		field("Host", a.Host),
-		field("Severity", string(a.Severity)),
-		field("Bytes out", alert.HumanBytes(a.BytesOut)+" ("+strconv.FormatUint(a.BytesOut, 10)+" bytes)"),
-		field("Score", strconv.FormatFloat(a.Score, 'f', 0, 64)),
-		field("Detectors", strings.Join(a.Detectors, ", ")),
-		field("Remotes", remotes),
-		field("Window start", alert.FormatTime(a.Start)),
-		field("Window end", alert.FormatTime(a.End)),
+	var fields []slackText
+	for i, f := range m.facts {
+		if i == 5 {
+			fields = append(fields, field("Remotes", remotes))
+		}
+		fields = append(fields, field(f.label, f.value))
 	}
 	return fields[:min(len(fields), slackMaxFields)]
 }

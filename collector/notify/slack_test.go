@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/outflowhq/outflow/collector/alert"
 )
 
 // checkSlackLimits fails on anything Slack would reject with invalid_blocks.
@@ -31,12 +34,18 @@ func checkSlackLimits(t *testing.T, m slackMessage) {
 			if len(b.Fields) > slackMaxFields {
 				t.Errorf("block %d: %d fields", i, len(b.Fields))
 			}
+			if a := b.Accessory; a != nil && (a.Type != "button" || a.URL == "" || len(a.URL) > slackMaxButtonURL || runes(a.Text.Text) > slackMaxButtonText) {
+				t.Errorf("block %d: bad button %+v", i, a)
+			}
 			for j, f := range b.Fields {
 				if runes(f.Text) > slackMaxField || f.Text == "" {
 					t.Errorf("block %d field %d: %d characters", i, j, runes(f.Text))
 				}
 			}
 		case "context":
+			if b.Accessory != nil {
+				t.Errorf("block %d: context with an accessory", i)
+			}
 			if len(b.Elements) == 0 || len(b.Elements) > slackMaxContextEls {
 				t.Errorf("block %d: %d context elements", i, len(b.Elements))
 			}
@@ -160,5 +169,32 @@ func TestSlackMinimalAlert(t *testing.T) {
 	checkSlackLimits(t, m)
 	if len(m.Blocks) != 3 { // header, fields, context: no empty sections
 		t.Errorf("%d blocks, want 3", len(m.Blocks))
+	}
+}
+
+func TestSlackHostNameAndLink(t *testing.T) {
+	m := slackMessageFor(testAlertRich())
+	checkSlackLimits(t, m)
+	if want := "UPDATE 2 [critical] 10.1.2.3 (finance-pc-7) sent 1.2 GB to 203.0.113.9 (files.example.net) and 1 more"; m.Blocks[0].Text.Text != want {
+		t.Errorf("header %q, want %q", m.Blocks[0].Text.Text, want)
+	}
+	var fields []string
+	for _, f := range m.Blocks[2].Fields {
+		fields = append(fields, f.Text)
+	}
+	if fields[0] != "Host\n10.1.2.3 (finance-pc-7)" || fields[5] != "Remotes\n203.0.113.9 (files.example.net)\n198.51.100.7" ||
+		fields[len(fields)-1] != "Incident opened\n2025-03-04 01:00:00 UTC" {
+		t.Errorf("fields %q", fields)
+	}
+	link := m.Blocks[len(m.Blocks)-2]
+	if link.Type != "section" || link.Accessory == nil || link.Accessory.URL != "https://outflow.example.com/ui/alerts/a1b2c3" || link.Accessory.Text.Text != "Open in Outflow" {
+		t.Errorf("link block %+v, want a section with a button to the alert", link)
+	}
+	h := testAlertHuge()
+	h.Status, h.Resolved = alert.StatusResolved, t0.Add(time.Hour) // every fact there is
+	huge := slackMessageFor(h)
+	checkSlackLimits(t, huge)
+	if n := len(huge.Blocks[2].Fields); n != slackMaxFields {
+		t.Errorf("%d fields, want %d", n, slackMaxFields)
 	}
 }

@@ -9,11 +9,12 @@ import (
 	"github.com/outflowhq/outflow/collector/alert"
 )
 
-func TestWebhookSendsAlertJSON(t *testing.T) {
+func TestWebhookOutflowFormatSendsAlertJSON(t *testing.T) {
 	rcv := newReceiver(t)
 	w, err := NewWebhook(WebhookConfig{
 		Name:    "siem",
 		URL:     rcv.URL + "/hook",
+		Format:  FormatOutflow,
 		Headers: map[string]string{"authorization": "Bearer s3cret", "X-Outflow-Tenant": "acme"},
 	})
 	if err != nil {
