@@ -24,21 +24,30 @@ func testCollector(t *testing.T) (*Collector, *metrics.Set, func()) {
 	}
 	cc := f.Collector
 	cc.DataDir, cc.NATS.Listen = t.TempDir(), ""
-	set := metrics.NewSet()
-	ctx := context.Background()
-	col, err := New(ctx, cc, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	col, set, stopRun := runTestCollector(t, cc)
+	return col, set, func() {
+		stopRun()
+		if err := col.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// runTestCollector starts a collector on cc and runs it until stopRun;
+// closing it is the caller's.
+func runTestCollector(t *testing.T, cc config.Collector) (col *Collector, set *metrics.Set, stopRun func()) {
+	t.Helper()
+	set = metrics.NewSet()
+	col, err := New(context.Background(), cc, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- col.Run(runCtx) }()
 	return col, set, func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		if err := col.Close(ctx); err != nil {
 			t.Error(err)
 		}
 	}

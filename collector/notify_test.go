@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -63,25 +62,8 @@ func TestNotifyAcrossRestart(t *testing.T) {
 	cc.Detect.LearningWindows = 24
 	cc.Notify = notify.Config{Webhooks: []notify.WebhookConfig{{URL: hook.URL,
 		Retry: notify.RetryPolicy{Attempts: 5, InitialBackoff: time.Minute, MaxElapsed: time.Hour}}}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-
-	start := func() (*Collector, *metrics.Set, func()) {
-		set := metrics.NewSet()
-		col, err := New(ctx, cc, set, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- col.Run(runCtx) }()
-		return col, set, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	start := func() (*Collector, *metrics.Set, func()) { return runTestCollector(t, cc) }
 
 	col, set, stop := start()
 	publishBatches(t, col, officeBatches())

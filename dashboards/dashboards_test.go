@@ -452,3 +452,34 @@ func TestProvisioning(t *testing.T) {
 		t.Errorf("datasource %+v", ds)
 	}
 }
+
+// TestCardinality keeps every series bounded: labels name detectors,
+// severities, notifiers, reasons, stages, interfaces and sensors — sets the
+// code or the config defines — and only the capped per-host series carry an
+// address (collector.detect.max_host_series). No remote address or port is
+// ever a label.
+func TestCardinality(t *testing.T) {
+	names := scrapePipeline(t)
+	names.addFromSource(t, ebpfSource)
+	bounded := map[string]bool{
+		"instance": true, "job": true, // added by the scrape
+		"detector": true, "severity": true, "notifier": true, "reason": true, "basis": true,
+		"result": true, "stage": true, "interface": true, "mode": true, "kind": true,
+		"vmrange": true, "quantile": true, "direction": true, "level": true, "state": true,
+		"sensor": true, // at most 256 tracked (outflow_collector_sensors_untracked_total)
+	}
+	for name, labels := range names {
+		if !strings.HasPrefix(name, "outflow_") {
+			continue
+		}
+		for l := range labels {
+			switch {
+			case l == "host" && strings.HasPrefix(name, "outflow_collector_host_"):
+			case l == "host":
+				t.Errorf("%s: only the capped outflow_collector_host_* series may carry a host", name)
+			case !bounded[l]:
+				t.Errorf("%s: label %q is not one of the bounded label names (an address or port must never be a label)", name, l)
+			}
+		}
+	}
+}
