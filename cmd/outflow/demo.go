@@ -132,6 +132,7 @@ func runDemo(args []string) error {
 		return nil
 	}
 	say("alerts are also in %s and at http://%s/api/v1/alerts", alertsPath, srv.Addr())
+	say("web UI: http://%s/ui/ (read-only: set collector.api.tokens to triage)", srv.Addr())
 	say("metrics: http://%s/metrics   sensors: http://%s/api/v1/sensors", srv.Addr(), srv.Addr())
 	if *exit {
 		return nil
