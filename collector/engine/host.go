@@ -34,6 +34,7 @@ type host struct {
 	slow        slowHistory         // daily maxima of decayed bytes to rare remotes (detect_slow.go)
 	served      uint16              // windows in which the host sent InboundMinBytes on inbound connections (a server)
 	peaks       []peak              // windows over their limit, with what was really sent (view.go)
+	series      *seriesHost         // its per-host metric series, nil when it has none (hostmetrics.go)
 
 	dirty   bool // changed since the last write to the store
 	evicted bool

@@ -40,7 +40,10 @@ type hostSeries struct {
 	upload, evicted  *metrics.Counter
 	count, untracked *metrics.Gauge
 
-	cands []seriesCand // scratch
+	// one pass (seriesBegin .. seriesEnd)
+	decay, floorScore float64
+	cands             []seriesCand
+	nUntracked        int
 }
 
 // seriesHost is one host with series.
@@ -79,47 +82,56 @@ func newHostSeries(set *metrics.Set, limit int) *hostSeries {
 	}
 }
 
-// updateHostSeries runs before closeThrough closes the windows ending at or
-// before c (ns): it ranks the hosts whose windows close and those with
-// series, keeps the top MaxHostSeries, and writes their series.
-func (e *Engine) updateHostSeries(c int64) {
+// The series are updated in the same pass over the hosts as closeThrough
+// closes their windows ending at or before c (ns): seriesBegin, then
+// seriesConsider for each host before its windows close, then seriesEnd
+// ranks the hosts whose windows closed and those with series, keeps the
+// top MaxHostSeries, and writes their series.
+func (e *Engine) seriesBegin(c int64) {
 	s := e.hostSeries
-	step := int64(e.cfg.Window)
-	decay := 1.0
+	s.decay = 1.0
 	if s.lastEnd != math.MinInt64 {
-		decay = math.Exp2(-float64(c-s.lastEnd) / hostSeriesHalfLife)
+		s.decay = math.Exp2(-float64(c-s.lastEnd) / hostSeriesHalfLife)
 	}
 	s.lastEnd = c
-	floor := s.floor(e, decay)
-	cands, untracked := s.cands[:0], 0
-	for _, h := range e.hosts {
-		var x seriesCand
-		for _, w := range h.wins {
-			if w.start+step > c {
-				break
-			}
-			x.closed, x.net, x.typical, x.limit = true, addSat(x.net, w.net), w.typical, w.limit
+	s.floorScore = s.floor(e, s.decay)
+	s.cands, s.nUntracked = s.cands[:0], 0
+}
+
+func (e *Engine) seriesConsider(h *host, c int64) {
+	s := e.hostSeries
+	step := int64(e.cfg.Window)
+	var x seriesCand
+	for _, w := range h.wins {
+		if w.start+step > c {
+			break
 		}
-		if x.closed {
-			s.upload.AddInt64(int64(min(x.net, math.MaxInt64)))
-		}
-		t := s.tracked[h.key]
-		x.h, x.incident, x.tracked, x.score = h, h.inc != nil, t != nil, float64(x.net)
-		switch {
-		case t != nil:
-			x.score += t.score * decay
-		case !x.closed:
-			continue
-		case s.limit == 0 || (!x.incident && x.score <= floor):
-			untracked++ // cannot beat any host that has series
-			continue
-		}
-		cands = append(cands, x)
+		x.closed, x.net, x.typical, x.limit = true, addSat(x.net, w.net), w.typical, w.limit
 	}
-	s.cands = cands
-	s.rank(cands)
+	if x.closed {
+		s.upload.AddInt64(int64(min(x.net, math.MaxInt64)))
+	}
+	t := h.series
+	x.h, x.incident, x.tracked, x.score = h, h.inc != nil, t != nil, float64(x.net)
+	switch {
+	case t != nil:
+		x.score += t.score * s.decay
+	case !x.closed:
+		return
+	case s.limit == 0 || (!x.incident && x.score <= s.floorScore):
+		s.nUntracked++ // cannot beat any host that has series
+		return
+	}
+	s.cands = append(s.cands, x)
+}
+
+func (e *Engine) seriesEnd(c int64) {
+	s := e.hostSeries
+	step := int64(e.cfg.Window)
+	cands, untracked := s.cands, s.nUntracked
+	s.rank(e, cands)
 	for _, x := range cands {
-		t := s.tracked[x.h.key]
+		t := x.h.series
 		if t == nil {
 			if x.closed {
 				untracked++
@@ -147,8 +159,8 @@ func (s *hostSeries) floor(e *Engine, decay float64) float64 {
 	floor := math.Inf(1)
 	for k, t := range s.tracked {
 		switch h := e.hosts[k]; {
-		case h == nil:
-			s.drop(k)
+		case h == nil || h.series != t: // evicted (and perhaps back as a new host)
+			s.drop(e, k)
 		case h.inc == nil:
 			floor = min(floor, t.score*decay)
 		}
@@ -161,7 +173,7 @@ func (s *hostSeries) floor(e *Engine, decay float64) float64 {
 
 // rank admits the best candidates and drops the tracked hosts they push
 // out. Order: open incident, score, incumbent, address (replays agree).
-func (s *hostSeries) rank(cands []seriesCand) {
+func (s *hostSeries) rank(e *Engine, cands []seriesCand) {
 	if len(cands) > s.limit {
 		slices.SortFunc(cands, func(a, b seriesCand) int {
 			return cmp.Or(-cmpBool(a.incident, b.incident), cmp.Compare(b.score, a.score),
@@ -169,13 +181,13 @@ func (s *hostSeries) rank(cands []seriesCand) {
 		})
 		for _, x := range cands[s.limit:] {
 			if x.tracked {
-				s.drop(x.h.key)
+				s.drop(e, x.h.key)
 			}
 		}
 	}
 	for _, x := range cands[:min(len(cands), s.limit)] {
 		if !x.tracked {
-			s.add(x.h.key)
+			s.add(x.h)
 		}
 	}
 }
@@ -190,18 +202,22 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-func (s *hostSeries) add(k addrKey) {
-	l := fmt.Sprintf(`{host=%q}`, k.String())
-	s.tracked[k] = &seriesHost{labels: l,
+func (s *hostSeries) add(h *host) {
+	l := fmt.Sprintf(`{host=%q}`, h.key.String())
+	h.series = &seriesHost{labels: l,
 		upload:  s.set.GetOrCreateCounter(hostSeriesNames[0] + l),
 		window:  s.set.GetOrCreateGauge(hostSeriesNames[1]+l, nil),
 		typical: s.set.GetOrCreateGauge(hostSeriesNames[2]+l, nil),
 		limit:   s.set.GetOrCreateGauge(hostSeriesNames[3]+l, nil),
 	}
+	s.tracked[h.key] = h.series
 }
 
-func (s *hostSeries) drop(k addrKey) {
+func (s *hostSeries) drop(e *Engine, k addrKey) {
 	t := s.tracked[k]
+	if h := e.hosts[k]; h != nil {
+		h.series = nil
+	}
 	for _, n := range hostSeriesNames {
 		s.set.UnregisterMetric(n + t.labels)
 	}

@@ -129,9 +129,10 @@ func (e *Engine) addToWindow(w *window, sensor string, rk addrKey, name string, 
 // opens every earlier one has closed: a host has at most one open window,
 // and its limit is final from the start.
 func (e *Engine) closeThrough(c int64) {
-	e.updateHostSeries(c)
+	e.seriesBegin(c)
 	w := int64(e.cfg.Window)
 	for _, h := range e.hosts {
+		e.seriesConsider(h, c)
 		n := 0
 		for n < len(h.wins) && h.wins[n].start+w <= c {
 			e.closeWindow(h, h.wins[n])
@@ -143,6 +144,7 @@ func (e *Engine) closeThrough(c int64) {
 		h.wins = slices.Delete(h.wins, 0, n)
 		e.markDirty(h)
 	}
+	e.seriesEnd(c)
 	e.closed = c
 	e.saveDue = true // saved once the batch is done, never halfway through it
 }
