@@ -109,3 +109,49 @@ func TestEvictOldestHost(t *testing.T) {
 		t.Fatalf("prevalence %d, want 2 after eviction", got)
 	}
 }
+
+// TestWindowSlots: a remote whose destination entry was evicted while the
+// window is open keeps its one entry in the window (found by scanning, not
+// added twice), and slots survive a save and restore in the middle of a
+// window.
+func TestWindowSlots(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxRemotesPerHost = 4
+	store := mapStore{}
+	e, set := newEngine(t, cfg, store)
+	var recs []flow.Record
+	for i := range 5 { // the fifth evicts the first's destination entry, and finds the window full
+		recs = append(recs, out("10.0.0.1", fmt.Sprintf("198.51.100.%d", i+1), 100, at(0, i, 0), at(0, i, 1), ""))
+	}
+	recs = append(recs, out("10.0.0.1", "198.51.100.1", 7, at(0, 10, 0), at(0, 10, 1), "")) // back (evicting the second's entry), same window
+	feed(t, e, recs, at(0, 0, 0), at(0, 12, 0))
+	if got := metric(set, "outflow_collector_destinations_evicted_total"); got != 2 {
+		t.Fatalf("destinations evicted = %v, want 2", got)
+	}
+	h := e.hosts[keyOf(mustAddr("10.0.0.1"))]
+	w := h.wins[0]
+	if len(w.rems) != 4 || !w.lostSlots {
+		t.Fatalf("window has %d remotes (lostSlots %v), want 4 and true", len(w.rems), w.lostSlots)
+	}
+	if r := w.remote(keyOf(mustAddr("198.51.100.1"))); r == nil || r.bytes != 107 {
+		t.Fatalf("first remote's entry %+v, want one entry of 107 bytes", r)
+	}
+
+	// Restore in the middle of the window: the slots are linked again and
+	// the next record adds to the same entries.
+	if err := e.Save(); err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := newEngine(t, cfg, store)
+	feed(t, e2, []flow.Record{out("10.0.0.1", "198.51.100.3", 5, at(0, 20, 0), at(0, 20, 1), "")}, at(0, 19, 0), at(0, 22, 0))
+	w2 := e2.hosts[keyOf(mustAddr("10.0.0.1"))].wins[0]
+	want := map[string]uint64{"198.51.100.1": 107, "198.51.100.2": 100, "198.51.100.3": 105, "198.51.100.4": 100}
+	if len(w2.rems) != len(want) {
+		t.Fatalf("restored window has %d remotes, want %d", len(w2.rems), len(want))
+	}
+	for _, r := range w2.rems {
+		if r.bytes != want[r.key.String()] {
+			t.Errorf("%s: %d bytes, want %d", r.key, r.bytes, want[r.key.String()])
+		}
+	}
+}

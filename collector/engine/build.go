@@ -38,7 +38,8 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 	var sensors []string
 	for _, w := range g.wins {
 		total = addSat(total, w.bytes)
-		for k, r := range w.remotes {
+		for _, r := range w.rems {
+			k := r.key
 			s := sums[k]
 			if s == nil {
 				s = &remoteSum{k: k}
@@ -93,7 +94,7 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.Score = volumeScore(w.net, ev.limit)
 			x.Reason = volumeReason(w, ev, e.cfg.Window)
 		case detNewDest:
-			r := w.remotes[ev.remote]
+			r := w.get(ev.remote)
 			x.Remote, x.Name = ev.remote.String(), r.name
 			x.BytesOut = r.bytes
 			if d, ok := h.dests.m[ev.remote]; ok {
@@ -104,14 +105,14 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.Score = newDestScore(x.BytesOut, ev.limit)
 			x.Reason = newDestReason(&x)
 		case detInboundPull:
-			r := w.remotes[ev.remote]
+			r := w.get(ev.remote)
 			x.Remote, x.Name = ev.remote.String(), r.name
 			x.BytesOut = r.inbound
 			x.Start, x.End = utc(r.first), utc(r.last)
 			x.Score = newDestScore(x.BytesOut, ev.limit)
 			x.Reason = inboundReason(&x, ev.prevalence)
 		case detLongLived:
-			r := w.remotes[ev.remote]
+			r := w.get(ev.remote)
 			x.Remote, x.Name = ev.remote.String(), r.name
 			x.BytesOut = max(r.longBytes, ev.up)
 			x.Start, x.End = utc(ev.firstSeen), utc(r.last)
@@ -119,7 +120,7 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 			x.Score = newDestScore(x.BytesOut, ev.limit)
 			x.Reason = longLivedReason(&x)
 		case detBeacon:
-			r := w.remotes[ev.remote]
+			r := w.get(ev.remote)
 			x.Remote, x.Name = ev.remote.String(), r.name
 			x.Start, x.End = utc(r.first), utc(r.last)
 			x.Connections, x.Interval = ev.peers, math.Round(ev.baseline*100)/100
@@ -139,7 +140,7 @@ func (e *Engine) buildAlert(h *host, g *group) alert.Alert {
 					x.FirstSeen.Format("2006-01-02 15:04 UTC"), prevalenceClause(ev.prevalence, "it"))
 			}
 		case detLowSlow:
-			x.Remote, x.Name = ev.remote.String(), w.remotes[ev.remote].name
+			x.Remote, x.Name = ev.remote.String(), w.remoteName(ev.remote)
 			x.BytesOut = ev.up
 			x.Start, x.End = utc(ev.firstSeen), utc(ev.at)
 			x.FirstSeen, x.Prevalence = utc(ev.firstSeen), ev.prevalence

@@ -7,6 +7,10 @@ type dest struct {
 	bytes       uint64  // bytes the host sent to it since first seen (saturating)
 	slow        float32 // net bytes decayed with LowSlowHalfLife, as of last (detect_slow.go)
 	slowDay     uint16  // unix day (mod 65536) low_and_slow last fired for it
+	// win and slot: the remote's entry in the host's open window
+	// (window.rems[slot]) when win is that window's winID; 0 when none.
+	win  uint32
+	slot int32
 }
 
 // dests is a host's destination history: every remote it sent bytes to,

@@ -213,13 +213,15 @@ func (e *Engine) observe(r *held) {
 	}
 	w := e.windowFor(h, ws)
 	net := r.bytes - min(r.bytes, r.in)
-	wr, tracked := e.addToWindow(w, r.sensor, r.remote, r.name, r.bytes, r.start, end)
-	w.net = addSat(w.net, net)
-
 	d, isNew, evicted := h.dests.touch(r.remote, end, r.bytes, net, e.halfLife, e.cfg.MaxRemotesPerHost, e.evicted[:0])
 	for _, k := range evicted {
 		e.fleet.remove(k)
 		e.m.destsEvicted.Inc()
+	}
+	if len(evicted) > 0 {
+		for _, ow := range h.wins {
+			ow.lostSlots = true // an evicted entry may have held a slot
+		}
 	}
 	e.evicted = evicted
 	if isNew {
@@ -228,19 +230,26 @@ func (e *Engine) observe(r *held) {
 		}
 		e.m.fleetRemotes.Set(float64(len(e.fleet.m)))
 	}
+	wr := e.addToWindow(h, w, r.sensor, r.remote, &d, r.name, r.bytes, r.start, end)
+	w.net = addSat(w.net, net)
 	e.markDirty(h)
 
-	// Each detector gets the window's entry for the remote from here, and
-	// the remote's prevalence from e.prevalence, looked up once per record
-	// and only if a detector gets that far: one map access each.
-	e.curRemote, e.curPrevalence, e.curName = r.remote, -1, wr.name
-	e.checkVolume(h, w, r.remote, end)
-	if tracked {
-		e.checkNewDest(h, w, r.remote, &wr, d, end)
-		e.checkFlows(h, w, r, &wr)
-		w.remotes[r.remote] = wr
+	// Each detector gets the window's entry for the remote from here (nil
+	// when the window's remote table is full), and the remote's prevalence
+	// from e.prevalence, looked up once per record and only if a detector
+	// gets that far.
+	e.curRemote, e.curPrevalence, e.curName = r.remote, -1, ""
+	var wrv winRemote
+	if wr != nil {
+		e.curName = wr.name
 	}
-	e.checkBeacon(h, w, r, wr, tracked)
+	e.checkVolume(h, w, r.remote, end)
+	if wr != nil {
+		e.checkNewDest(h, w, r.remote, wr, d, end)
+		e.checkFlows(h, w, r, wr)
+		wrv = *wr
+	}
+	e.checkBeacon(h, w, r, wrv, wr != nil)
 	e.checkLowSlow(h, w, r, d)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)

@@ -167,7 +167,7 @@ func (e *Engine) suppressed(h *host, w *window, ev *evidence) bool {
 	case ev.remote == e.curRemote:
 		name = e.curName
 	case w != nil:
-		name = w.remotes[ev.remote].name
+		name = w.remoteName(ev.remote)
 	}
 	host, d := h.key.addr(), ev.detector.String()
 	if _, ok := e.allow.Allowed(host, ev.remote.addr(), stripPort(name), d); ok {

@@ -379,6 +379,9 @@ func (e *Engine) decodeHost(d *dec) *host {
 			h.peaks = append(h.peaks, peak{start: uint32(d.count(math.MaxUint32)), bytes: d.f32()})
 		}
 	}
+	for _, w := range h.wins {
+		e.linkSlots(h, w)
+	}
 	return h
 }
 
@@ -396,9 +399,9 @@ func encodeWindow(b *enc, w *window) {
 	for _, s := range w.sensors {
 		b.str(s)
 	}
-	b.uint(uint64(len(w.remotes)))
-	for k, r := range w.remotes {
-		b.addr(k)
+	b.uint(uint64(len(w.rems)))
+	for _, r := range w.rems {
+		b.addr(r.key)
 		b.uint(r.bytes)
 		b.int(r.first)
 		b.int(r.last)
@@ -432,15 +435,14 @@ func decodeWindow(d *dec, v uint64) *window {
 		w.sensors = append(w.sensors, d.str())
 	}
 	if n := d.count(maxDecoded); n > 0 {
-		w.remotes = make(map[addrKey]winRemote, n)
+		w.rems = make([]winRemote, 0, n)
 		for ; n > 0 && d.err == nil; n-- {
-			k := d.addr()
-			r := winRemote{bytes: d.uint(), first: d.int(), last: d.int(), name: d.str(), newFired: d.bool()}
+			r := winRemote{key: d.addr(), bytes: d.uint(), first: d.int(), last: d.int(), name: d.str(), newFired: d.bool()}
 			if v >= 2 {
 				r.inbound, r.longBytes = d.uint(), d.uint()
 				r.p2p, r.p2pIn, r.inFired, r.longFired = d.bool(), d.bool(), d.bool(), d.bool()
 			}
-			w.remotes[k] = r
+			w.rems = append(w.rems, r)
 		}
 	}
 	if v < 2 {
