@@ -20,9 +20,11 @@
  *  - Non-first IP fragments carry no ports: they are counted under ports 0
  *    (a separate flow). The packet path reassembles ports with a fragment
  *    table; doing that here would need per-fragment state.
- *  - Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space converts.
- *  - last_ns is a plain store: with two CPUs on one flow it may step back
- *    by the time between them. Counters use atomic adds and are exact.
+ *  - A flow's times are bpf_jiffies64() (inlined: no helper call per
+ *    packet), precise to one tick (4 ms at HZ=250); user space converts
+ *    them, tying jiffies to CLOCK_MONOTONIC by running clock_sync.
+ *  - last_jiffies is a plain store: with two CPUs on one flow it may step
+ *    back by a tick. Counters use atomic adds and are exact.
  *  - The flow maps (flows4, flows6: one per family, the IPv4 key short)
  *    are plain HASHes of fixed size, not LRUs: an LRU would
  *    evict flows silently. A full map counts COUNTER_INSERT_FAILED instead;
@@ -147,6 +149,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct event_bucket);
 } event_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clock_pair);
+} clock SEC(".maps");
 
 static __always_inline __u16 icmp_counterpart(__u8 family, __u8 type, __u8 code) {
 	if (family == 4) {
@@ -762,7 +771,7 @@ static __always_inline void count(struct counters *c, int r) {
 	}
 }
 
-/* add counts p into an existing flow's value. */
+/* add counts p into an existing flow's value; now is jiffies. */
 static __always_inline void add(struct flow_value *v, struct pkt *p, __u64 now) {
 	__u32 flags = p->flags;
 	if (p->lo) {
@@ -778,22 +787,22 @@ static __always_inline void add(struct flow_value *v, struct pkt *p, __u64 now) 
 	}
 	if (p->initiator != SIDE_UNKNOWN && v->initiator != p->initiator)
 		v->initiator = p->initiator;
-	if (v->last_ns < now)
-		v->last_ns = now;
+	if (v->last_jiffies < now)
+		v->last_jiffies = now;
 }
 
 /* account_flow looks the flow up in map (flows4 or flows6) by key (in the
  * scratch entry), inserts it when new, else adds to it. Inlined once per
  * map, so each helper call site sees one map: the verifier inlines the
- * hash lookup only then. */
+ * hash lookup only then. now is jiffies. */
 static __always_inline int account_flow(void *map, const void *key, struct scratch *s,
 					struct counters *c, __u64 now) {
 	struct pkt *p = &s->p;
 	struct flow_value *v = bpf_map_lookup_elem(map, key);
 	if (!v) {
 		struct flow_value *nv = (struct flow_value *)PTR_AT(p, __builtin_offsetof(struct scratch, nv));
-		nv->first_ns = now;
-		nv->last_ns = now;
+		nv->first_jiffies = now;
+		nv->last_jiffies = now;
 		nv->initiator = p->initiator;
 		/* Straight from p, each side in its branch: as selects, clang
 		 * spilled one. */
@@ -851,9 +860,9 @@ static __always_inline int account(struct __sk_buff *skb) {
 	if (!(r & R_FLOW))
 		return TCX_NEXT;
 
-	__u64 now = bpf_ktime_get_ns();
 	if (p->name)
-		name_event(skb, c, now);
+		name_event(skb, c, bpf_ktime_get_ns());
+	__u64 now = bpf_jiffies64();
 
 	if (READ_ONCE(p->key.family) == 4) {
 #ifdef FLOWBENCH
@@ -875,4 +884,16 @@ int flow_ingress(struct __sk_buff *skb) {
 SEC("tcx/egress")
 int flow_egress(struct __sk_buff *skb) {
 	return account(skb);
+}
+
+/* clock_sync reads both clocks into clock[0]: user space runs it (with
+ * BPF_PROG_TEST_RUN, never attached) to convert flows' last_jiffies. */
+SEC("tc")
+int clock_sync(struct __sk_buff *skb) {
+	struct clock_pair *c = bpf_map_lookup_elem(&clock, (const void *)&zero_key);
+	if (!c)
+		return 0;
+	c->jiffies = bpf_jiffies64();
+	c->ns = bpf_ktime_get_ns();
+	return 0; /* TC_ACT_OK */
 }

@@ -42,15 +42,18 @@ enum flow_side {
 
 /* Counters of one flow. Packets and bytes are per sending side; bytes are
  * IP-layer bytes (IPv4 total length, IPv6 payload length + 40). Times are
- * bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space converts them to wall
- * time. */
+ * bpf_jiffies64() at the first and the latest packet: the verifier inlines
+ * it as one load, where bpf_ktime_get_ns() is a helper call that cost a
+ * quarter of an established flow's time. User space converts them to
+ * CLOCK_MONOTONIC (a clock_pair ties the two clocks), precise to one tick
+ * (4 ms at HZ=250). */
 struct flow_value {
 	__u64 packets_lo; /* sent by the lo side */
 	__u64 packets_hi;
 	__u64 bytes_lo;
 	__u64 bytes_hi;
-	__u64 first_ns;
-	__u64 last_ns;
+	__u64 first_jiffies;
+	__u64 last_jiffies;
 	__u32 flags_lo;   /* TCP flags OR'd over the lo side's packets */
 	__u32 flags_hi;
 	__u32 initiator;  /* enum flow_side, from a SYN or SYN-ACK */
@@ -94,6 +97,13 @@ struct name_event {
 	__u16 cap_len;    /* bytes of data that follow */
 	__u32 _pad;
 	__u8 data[NAME_EVENT_MAX];
+};
+
+/* One reading of both clocks, written by clock_sync (run by user space
+ * with BPF_PROG_TEST_RUN) to convert last_jiffies. */
+struct clock_pair {
+	__u64 jiffies;
+	__u64 ns;
 };
 
 /* Per-CPU token bucket of the name events, in nanoseconds of budget. */

@@ -13,6 +13,12 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type flowClockPair struct {
+	_       structs.HostLayout
+	Jiffies uint64
+	Ns      uint64
+}
+
 type flowCounters struct {
 	_ structs.HostLayout
 	N [10]uint64
@@ -47,17 +53,17 @@ type flowFlowKey4 struct {
 }
 
 type flowFlowValue struct {
-	_         structs.HostLayout
-	PacketsLo uint64
-	PacketsHi uint64
-	BytesLo   uint64
-	BytesHi   uint64
-	FirstNs   uint64
-	LastNs    uint64
-	FlagsLo   uint32
-	FlagsHi   uint32
-	Initiator uint32
-	FirstSide uint32
+	_            structs.HostLayout
+	PacketsLo    uint64
+	PacketsHi    uint64
+	BytesLo      uint64
+	BytesHi      uint64
+	FirstJiffies uint64
+	LastJiffies  uint64
+	FlagsLo      uint32
+	FlagsHi      uint32
+	Initiator    uint32
+	FirstSide    uint32
 }
 
 type flowNameEvent struct {
@@ -95,6 +101,7 @@ type flowScratch struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	flowMapClock        = "clock"
 	flowMapCounters     = "counters"
 	flowMapEventBuckets = "event_buckets"
 	flowMapEventScratch = "event_scratch"
@@ -102,6 +109,7 @@ const (
 	flowMapFlows6       = "flows6"
 	flowMapNameEvents   = "name_events"
 	flowMapPktScratch   = "pkt_scratch"
+	flowProgClockSync   = "clock_sync"
 	flowProgFlowEgress  = "flow_egress"
 	flowProgFlowIngress = "flow_ingress"
 	flowVarEventBurst   = "event_burst"
@@ -150,6 +158,7 @@ type flowSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowProgramSpecs struct {
+	ClockSync   *ebpf.ProgramSpec `ebpf:"clock_sync"`
 	FlowEgress  *ebpf.ProgramSpec `ebpf:"flow_egress"`
 	FlowIngress *ebpf.ProgramSpec `ebpf:"flow_ingress"`
 }
@@ -158,6 +167,7 @@ type flowProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowMapSpecs struct {
+	Clock        *ebpf.MapSpec `ebpf:"clock"`
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	EventBuckets *ebpf.MapSpec `ebpf:"event_buckets"`
 	EventScratch *ebpf.MapSpec `ebpf:"event_scratch"`
@@ -195,6 +205,7 @@ func (o *flowObjects) Close() error {
 //
 // It can be passed to loadFlowObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowMaps struct {
+	Clock        *ebpf.Map `ebpf:"clock"`
 	Counters     *ebpf.Map `ebpf:"counters"`
 	EventBuckets *ebpf.Map `ebpf:"event_buckets"`
 	EventScratch *ebpf.Map `ebpf:"event_scratch"`
@@ -206,6 +217,7 @@ type flowMaps struct {
 
 func (m *flowMaps) Close() error {
 	return _FlowClose(
+		m.Clock,
 		m.Counters,
 		m.EventBuckets,
 		m.EventScratch,
@@ -228,12 +240,14 @@ type flowVariables struct {
 //
 // It can be passed to loadFlowObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowPrograms struct {
+	ClockSync   *ebpf.Program `ebpf:"clock_sync"`
 	FlowEgress  *ebpf.Program `ebpf:"flow_egress"`
 	FlowIngress *ebpf.Program `ebpf:"flow_ingress"`
 }
 
 func (p *flowPrograms) Close() error {
 	return _FlowClose(
+		p.ClockSync,
 		p.FlowEgress,
 		p.FlowIngress,
 	)

@@ -16,6 +16,7 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	flowbenchMapClock        = "clock"
 	flowbenchMapCounters     = "counters"
 	flowbenchMapEventBuckets = "event_buckets"
 	flowbenchMapEventScratch = "event_scratch"
@@ -23,6 +24,7 @@ const (
 	flowbenchMapFlows6       = "flows6"
 	flowbenchMapNameEvents   = "name_events"
 	flowbenchMapPktScratch   = "pkt_scratch"
+	flowbenchProgClockSync   = "clock_sync"
 	flowbenchProgFlowEgress  = "flow_egress"
 	flowbenchProgFlowIngress = "flow_ingress"
 	flowbenchVarEventBurst   = "event_burst"
@@ -71,6 +73,7 @@ type flowbenchSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowbenchProgramSpecs struct {
+	ClockSync   *ebpf.ProgramSpec `ebpf:"clock_sync"`
 	FlowEgress  *ebpf.ProgramSpec `ebpf:"flow_egress"`
 	FlowIngress *ebpf.ProgramSpec `ebpf:"flow_ingress"`
 }
@@ -79,6 +82,7 @@ type flowbenchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type flowbenchMapSpecs struct {
+	Clock        *ebpf.MapSpec `ebpf:"clock"`
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	EventBuckets *ebpf.MapSpec `ebpf:"event_buckets"`
 	EventScratch *ebpf.MapSpec `ebpf:"event_scratch"`
@@ -116,6 +120,7 @@ func (o *flowbenchObjects) Close() error {
 //
 // It can be passed to loadFlowbenchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowbenchMaps struct {
+	Clock        *ebpf.Map `ebpf:"clock"`
 	Counters     *ebpf.Map `ebpf:"counters"`
 	EventBuckets *ebpf.Map `ebpf:"event_buckets"`
 	EventScratch *ebpf.Map `ebpf:"event_scratch"`
@@ -127,6 +132,7 @@ type flowbenchMaps struct {
 
 func (m *flowbenchMaps) Close() error {
 	return _FlowbenchClose(
+		m.Clock,
 		m.Counters,
 		m.EventBuckets,
 		m.EventScratch,
@@ -149,12 +155,14 @@ type flowbenchVariables struct {
 //
 // It can be passed to loadFlowbenchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type flowbenchPrograms struct {
+	ClockSync   *ebpf.Program `ebpf:"clock_sync"`
 	FlowEgress  *ebpf.Program `ebpf:"flow_egress"`
 	FlowIngress *ebpf.Program `ebpf:"flow_ingress"`
 }
 
 func (p *flowbenchPrograms) Close() error {
 	return _FlowbenchClose(
+		p.ClockSync,
 		p.FlowEgress,
 		p.FlowIngress,
 	)

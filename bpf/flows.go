@@ -19,6 +19,7 @@ const DefaultMaxFlows = 262144
 type Objects struct {
 	objs flowObjects
 	rd   reader // ReadFlows' buffers
+	clk  *clock // last times: jiffies to CLOCK_MONOTONIC
 }
 
 // Options size the maps and limit name events. Zero fields take defaults.
@@ -86,6 +87,16 @@ func loadSpecWith(loadSpec func() (*ebpf.CollectionSpec, error), opts Options) (
 		}
 		return nil, fmt.Errorf("load flow programs: %w", err)
 	}
+	// The first reading starts the tick measurement: it is done by the
+	// first sweep (calibrateOver later), not waited for here.
+	o.clk = &clock{prog: o.objs.ClockSync, pairs: o.objs.Clock}
+	o.clk.mu.Lock()
+	err = o.clk.sync()
+	o.clk.mu.Unlock()
+	if err != nil {
+		o.objs.Close()
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -114,7 +125,9 @@ type Key struct {
 }
 
 // Value holds a flow's counters since it was inserted. Bytes are IP-layer
-// bytes; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
+// bytes; times are CLOCK_MONOTONIC nanoseconds, counted by the kernel in
+// jiffies: each is the start of the tick its packet was in (4 ms at
+// HZ=250).
 type Value struct {
 	LoPackets, HiPackets uint64 // sent by each side
 	LoBytes, HiBytes     uint64
@@ -156,11 +169,11 @@ func keyToBPF6(k Key) flowFlowKey {
 	}
 }
 
-func valueFromBPF(v *flowFlowValue) Value {
+func (o *Objects) value(v *flowFlowValue) Value {
 	return Value{
 		LoPackets: v.PacketsLo, HiPackets: v.PacketsHi,
 		LoBytes: v.BytesLo, HiBytes: v.BytesHi,
-		FirstNs: v.FirstNs, LastNs: v.LastNs,
+		FirstNs: o.clk.ns(v.FirstJiffies), LastNs: o.clk.ns(v.LastJiffies),
 		LoFlags: uint8(v.FlagsLo), HiFlags: uint8(v.FlagsHi),
 		Initiator: Side(v.Initiator), FirstSender: Side(v.FirstSide),
 	}
@@ -170,6 +183,9 @@ func valueFromBPF(v *flowFlowValue) Value {
 // change while it runs; a concurrent delete can make an iteration restart
 // or skip keys, which the cilium/ebpf iterator reports as an error.
 func (o *Objects) Flows(fn func(Key, Value)) error {
+	if err := o.clk.Sync(); err != nil {
+		return err
+	}
 	var (
 		k4 flowFlowKey4
 		k6 flowFlowKey
@@ -177,14 +193,14 @@ func (o *Objects) Flows(fn func(Key, Value)) error {
 	)
 	it := o.objs.Flows4.Iterate()
 	for it.Next(&k4, &v) {
-		fn(keyFromBPF4(&k4), valueFromBPF(&v))
+		fn(keyFromBPF4(&k4), o.value(&v))
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("iterate IPv4 flows: %w", err)
 	}
 	it = o.objs.Flows6.Iterate()
 	for it.Next(&k6, &v) {
-		fn(keyFromBPF6(&k6), valueFromBPF(&v))
+		fn(keyFromBPF6(&k6), o.value(&v))
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("iterate IPv6 flows: %w", err)

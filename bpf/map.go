@@ -29,16 +29,19 @@ type reader struct {
 // change while it runs may be seen or not; none is seen twice. ReadFlows
 // is not safe for concurrent use; it returns how many flows it read.
 func (o *Objects) ReadFlows(fn func(*Key, *Value)) (int, error) {
+	if err := o.clk.Sync(); err != nil {
+		return 0, err
+	}
 	if !o.rd.noBatch {
 		if o.rd.vals == nil {
 			o.rd.keys4 = make([]flowFlowKey4, readBatch)
 			o.rd.keys6 = make([]flowFlowKey, readBatch)
 			o.rd.vals = make([]flowFlowValue, readBatch)
 		}
-		n, err := readBatches(o.objs.Flows4, o.rd.keys4, o.rd.vals, keyFromBPF4, fn)
+		n, err := readBatches(o.objs.Flows4, o.rd.keys4, o.rd.vals, keyFromBPF4, o.value, fn)
 		if err == nil {
 			var n6 int
-			n6, err = readBatches(o.objs.Flows6, o.rd.keys6, o.rd.vals, keyFromBPF6, fn)
+			n6, err = readBatches(o.objs.Flows6, o.rd.keys6, o.rd.vals, keyFromBPF6, o.value, fn)
 			n += n6
 		}
 		if !errors.Is(err, ebpf.ErrNotSupported) {
@@ -58,7 +61,7 @@ func (o *Objects) ReadFlows(fn func(*Key, *Value)) (int, error) {
 }
 
 // readBatches reads one flow map in batches into keys and vals.
-func readBatches[K any](m *ebpf.Map, keys []K, vals []flowFlowValue, conv func(*K) Key, fn func(*Key, *Value)) (int, error) {
+func readBatches[K any](m *ebpf.Map, keys []K, vals []flowFlowValue, conv func(*K) Key, value func(*flowFlowValue) Value, fn func(*Key, *Value)) (int, error) {
 	var (
 		cursor ebpf.MapBatchCursor
 		total  int
@@ -68,7 +71,7 @@ func readBatches[K any](m *ebpf.Map, keys []K, vals []flowFlowValue, conv func(*
 	for {
 		n, err := m.BatchLookup(&cursor, keys, vals, nil)
 		for i := range n {
-			k, v = conv(&keys[i]), valueFromBPF(&vals[i])
+			k, v = conv(&keys[i]), value(&vals[i])
 			fn(&k, &v)
 		}
 		total += n
@@ -99,7 +102,7 @@ func (o *Objects) Take(k Key) (v Value, ok bool, err error) {
 	if err != nil {
 		return Value{}, false, fmt.Errorf("take flow: %w", err)
 	}
-	return valueFromBPF(&bv), true, nil
+	return o.value(&bv), true, nil
 }
 
 // MaxFlows is how many flows the sweeper may hold in total: each family's

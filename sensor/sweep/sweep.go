@@ -253,7 +253,14 @@ func (s *Sweeper) evict(now uint64, offset int64) {
 			s.take = append(s.take, k)
 		}
 	}
-	slices.SortFunc(s.take, func(a, b bpf.Key) int { return cmp.Compare(s.flows[a].last, s.flows[b].last) })
+	// Times are precise to a kernel tick: flows alike in them go in key
+	// order, so the choice does not depend on map order.
+	slices.SortFunc(s.take, func(a, b bpf.Key) int {
+		fa, fb := s.flows[a], s.flows[b]
+		return cmp.Or(cmp.Compare(fa.last, fb.last), cmp.Compare(fa.flowStart, fb.flowStart),
+			a.LoAddr.Compare(b.LoAddr), a.HiAddr.Compare(b.HiAddr), cmp.Compare(a.LoPort, b.LoPort),
+			cmp.Compare(a.HiPort, b.HiPort), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.VLAN, b.VLAN))
+	})
 	excess := s.stats.Entries - target
 	for _, k := range s.take[:min(excess, len(s.take))] {
 		s.stats.Evictions++

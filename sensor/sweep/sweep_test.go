@@ -236,6 +236,7 @@ func TestFlushAndEviction(t *testing.T) {
 	s := New(Config{}, o, nil, rec.emit)
 	for i := range 15 {
 		inject(t, o, frame(t, "10.0.0.1", uint16(1000+i), "192.0.2.1", 80, "udp", 10))
+		time.Sleep(11 * time.Millisecond) // a tick apart (HZ >= 100): their times differ
 	}
 	now := Monotonic()
 	mustPass(t, s, now, false)
