@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/outflowhq/outflow/collector/alert"
@@ -88,6 +89,9 @@ func runDemo(args []string) error {
 	// 3. The collector, with embedded NATS on a free loopback port.
 	cc := f.Collector
 	cc.DataDir, cc.Listen, cc.NATS.URL, cc.NATS.Listen = filepath.Join(*dir, "data"), *listen, "", "127.0.0.1:0"
+	if cc.ExternalURL == "" && !strings.HasSuffix(*listen, ":0") {
+		cc.ExternalURL = "http://" + *listen // alerts link to their page in the UI
+	}
 	alertsPath := filepath.Join(*dir, "alerts.jsonl")
 	cc.Notify.JSONL = append(cc.Notify.JSONL, notify.JSONLConfig{Name: "demo-alerts", Path: alertsPath})
 	cc.Notify.Webhooks = append(cc.Notify.Webhooks, notify.WebhookConfig{Name: "demo-webhook", URL: hookURL, Format: notify.FormatOutflow})
