@@ -40,10 +40,11 @@ type beacon struct {
 	upFired  bool                  // upload-after-beacon evidence raised
 }
 
-// checkBeacon records r if it opens a connection and raises evidence.
-func (e *Engine) checkBeacon(h *host, w *window, r *held, wr winRemote, tracked bool) {
+// checkBeacon records r if it opens a connection and raises evidence. wr
+// is the window's entry for the remote, nil when the window's table is full.
+func (e *Engine) checkBeacon(h *host, w *window, r *held, wr *winRemote) {
 	b := h.beacons[r.remote]
-	if b != nil && b.fired && !b.upFired && tracked && wr.bytes >= e.cfg.BeaconUploadBytes {
+	if b != nil && b.fired && !b.upFired && wr != nil && wr.bytes >= e.cfg.BeaconUploadBytes {
 		b.upFired = true
 		e.raise(h, w, evidence{detector: detBeacon, window: w.start, at: r.end, remote: r.remote,
 			limit: float64(e.cfg.BeaconUploadBytes), up: wr.bytes, serving: true, baseline: b.interval,

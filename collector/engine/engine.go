@@ -239,7 +239,6 @@ func (e *Engine) observe(r *held) {
 	// from e.prevalence, looked up once per record and only if a detector
 	// gets that far.
 	e.curRemote, e.curPrevalence, e.curName = r.remote, -1, ""
-	var wrv winRemote
 	if wr != nil {
 		e.curName = wr.name
 	}
@@ -247,9 +246,8 @@ func (e *Engine) observe(r *held) {
 	if wr != nil {
 		e.checkNewDest(h, w, r.remote, wr, d, end)
 		e.checkFlows(h, w, r, wr)
-		wrv = *wr
 	}
-	e.checkBeacon(h, w, r, wrv, wr != nil)
+	e.checkBeacon(h, w, r, wr)
 	e.checkLowSlow(h, w, r, d)
 	if h.pending != nil {
 		e.extend(h.pending, r.remote, end)
