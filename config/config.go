@@ -127,6 +127,11 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
+// removedKeys say why a key that older versions read is gone.
+var removedKeys = map[string]string{
+	"queue_size": "removed: notifiers deliver from the alert stream, bounded by collector.streams.alert_max_bytes",
+}
+
 var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)|field (\S+) not found in type (\S+)`)
 
 func decode(name string, data []byte, f *File) error {
@@ -141,6 +146,11 @@ func decode(name string, data []byte, f *File) error {
 			msgs := make([]string, len(te.Errors))
 			for i, e := range te.Errors {
 				msgs[i] = unknownField.ReplaceAllString(e, "unknown key \"$1$3\"")
+				for key, why := range removedKeys {
+					if strings.HasSuffix(msgs[i], "unknown key \""+key+"\"") {
+						msgs[i] += " (" + why + ")"
+					}
+				}
 			}
 			return fmt.Errorf("config %s: %s", name, strings.Join(msgs, "; "))
 		}

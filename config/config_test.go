@@ -54,6 +54,8 @@ func TestErrorsNameFileAndKey(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "sensor:\n  flowtabel:\n    max_flows: 10\n", true, []string{"outflow.yaml", "line 2", `unknown key "flowtabel"`}},
+		{"removed key", "collector:\n  notify:\n    slack: [{url: \"https://hooks.example/x\", queue_size: 10}]\n", true,
+			[]string{"line 3", `unknown key "queue_size" (removed: notifiers deliver from the alert stream, bounded by collector.streams.alert_max_bytes)`}},
 		{"bad duration", "sensor:\n  flowtable:\n    tcp_idle: soon\n", true, []string{"outflow.yaml", "line 3", "soon"}},
 		{"bad type", "sensor:\n  fanout: many\n", true, []string{"outflow.yaml", "line 2", "many"}},
 		{"not yaml", "sensor: [\n", true, []string{"outflow.yaml"}},
